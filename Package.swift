@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+// Layer map and dependency direction: ../shared/DESIGN.md (one target per layer, dependencies flow down).
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "ShardVault",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "shardvault", targets: ["shardvault"]),
+        .executable(name: "shardvault-bench", targets: ["shardvault-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // System libraries: module map + shim header each.
+        .systemLibrary(name: "CFuse3", path: "Sources/CFuse3", pkgConfig: "fuse3",
+                       providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CISAL", path: "Sources/CISAL", pkgConfig: "libisal",
+                       providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
+                       providers: [.apt(["libxxhash-dev"])]),
+
+        // Layers, top to bottom.
+        .target(name: "Buffers", swiftSettings: strict),
+        .target(name: "Erasure", dependencies: ["CISAL", "CXXHash", "Buffers"], swiftSettings: strict),
+        .target(name: "VolumePool", dependencies: ["Erasure", "Buffers"], swiftSettings: strict),
+
+        .executableTarget(
+            name: "shardvault",
+            dependencies: ["VolumePool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
+        .executableTarget(
+            name: "shardvault-bench",
+            dependencies: ["VolumePool", "Erasure", "Buffers",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "bench/shardvault-bench",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BufferMallocs",
+            dependencies: ["Buffers", "Erasure", "VolumePool", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/BufferMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+
+        // Tests.
+        .testTarget(name: "SystemLibrariesTests",
+                    dependencies: ["CFuse3", "CSodium", "CLibCrypto", "CISAL", "CXXHash"], swiftSettings: strict),
+        .testTarget(name: "BuffersTests", dependencies: ["Buffers"], swiftSettings: strict),
+        .testTarget(name: "ErasureTests", dependencies: ["Erasure"], swiftSettings: strict),
+        .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// Buffers layer: see ../shared/DESIGN.md

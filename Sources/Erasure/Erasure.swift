@@ -1,0 +1,1 @@
+// Erasure layer: see ../shared/DESIGN.md

@@ -1,0 +1,1 @@
+// VolumePool layer: see ../shared/DESIGN.md
