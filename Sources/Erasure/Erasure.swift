@@ -1,1 +1,0 @@
-// Erasure layer: see ../shared/DESIGN.md
