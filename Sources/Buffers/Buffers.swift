@@ -1,1 +1,0 @@
-// Buffers layer: see ../shared/DESIGN.md
