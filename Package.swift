@@ -28,10 +28,12 @@ let package = Package(
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
 
+        .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
+
         // Layers, top to bottom.
         .target(name: "Buffers", swiftSettings: strict),
         .target(name: "Erasure", dependencies: ["CISAL", "CXXHash", "Buffers"], swiftSettings: strict),
-        .target(name: "VolumePool", dependencies: ["Erasure", "Buffers"], swiftSettings: strict),
+        .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
 
         .executableTarget(
             name: "shardvault",

@@ -1,0 +1,179 @@
+import CLinuxShims
+import Foundation
+
+/// A volume that is a directory on a local filesystem.
+///
+/// Layout: `format.json`, `.lock` (flock'ed while a pool has the volume open),
+/// `objects/XX/<32 hex>` committed shards fanned out by the first id byte, and `tmp/` for
+/// uploads in progress, which are renamed into `objects/` on commit so a crash never leaves
+/// a half shard under a final name.
+public final class LocalVolume: Volume, @unchecked Sendable {
+    public let location: String
+    private let objectsPath: String
+    private let temporaryPath: String
+    /// Held open for the lifetime of the volume; its flock keeps a second process out.
+    private let lockDescriptor: Int32
+
+    /// Opens the volume at `path`, taking its lock. Clears uploads a previous process left behind.
+    init(path: String) throws {
+        location = path
+        objectsPath = path + "/objects"
+        temporaryPath = path + "/tmp"
+        let lockPath = path + "/.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw VolumeIOError.lastError("open", lockPath) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw PoolError.volumeLocked(path: path)
+        }
+        lockDescriptor = fd
+        try Self.createLayout(at: path)
+        removeAbandonedUploads()
+    }
+
+    deinit {
+        close(lockDescriptor)
+    }
+
+    /// Creates `objects/00…ff` and `tmp/`; fan-out directories exist up front so a commit
+    /// never has to make (and fsync) a parent directory.
+    static func createLayout(at path: String) throws {
+        try FileOperations.makeDirectory(path + "/objects")
+        try FileOperations.makeDirectory(path + "/tmp")
+        for byte in 0 ..< 256 {
+            try FileOperations.makeDirectory(path + "/objects/" + Self.twoHexDigits(byte))
+        }
+    }
+
+    public func createShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardUpload {
+        let temporary = temporaryPath + "/" + id.hex + "." + ObjectID.random().hex.prefix(8)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .lastError("create", temporary) }
+        return LocalShardUpload(descriptor: fd, temporaryPath: temporary,
+                                finalDirectory: objectsPath + "/" + id.fanOutDirectory,
+                                finalPath: shardPath(id))
+    }
+
+    public func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload {
+        let path = shardPath(id)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .lastError("open", path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = VolumeIOError.lastError("stat", path)
+            close(fd)
+            throw error
+        }
+        return LocalShardDownload(descriptor: fd, path: path, byteCount: Int(info.st_size))
+    }
+
+    public func removeShard(_ id: ObjectID) throws(VolumeIOError) {
+        let path = shardPath(id)
+        if unlink(path) != 0 && errno != ENOENT { throw .lastError("unlink", path) }
+    }
+
+    public func forEachShard(_ body: (ObjectID) throws -> Void) throws {
+        for byte in 0 ..< 256 {
+            let directory = objectsPath + "/" + Self.twoHexDigits(byte)
+            guard let stream = opendir(directory) else {
+                if errno == ENOENT { continue }
+                throw VolumeIOError.lastError("opendir", directory)
+            }
+            defer { closedir(stream) }
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                }
+                if let id = ObjectID(hex: name) { try body(id) }
+            }
+        }
+    }
+
+    public func sync() throws(VolumeIOError) {
+        guard shardvault_syncfs(lockDescriptor) == 0 else { throw .lastError("syncfs", location) }
+    }
+
+    public func capacity() throws(VolumeIOError) -> VolumeCapacity {
+        var info = statvfs()
+        guard statvfs(location, &info) == 0 else { throw .lastError("statvfs", location) }
+        return VolumeCapacity(totalBytes: Int(info.f_blocks) * Int(info.f_frsize),
+                              availableBytes: Int(info.f_bavail) * Int(info.f_frsize))
+    }
+
+    func shardPath(_ id: ObjectID) -> String {
+        objectsPath + "/" + id.fanOutDirectory + "/" + id.hex
+    }
+
+    private func removeAbandonedUploads() {
+        guard let stream = opendir(temporaryPath) else { return }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { unlink(temporaryPath + "/" + name) }
+        }
+    }
+
+    static func twoHexDigits(_ byte: Int) -> String {
+        let digits = String(byte, radix: 16)
+        return digits.count == 1 ? "0" + digits : digits
+    }
+}
+
+final class LocalShardUpload: ShardUpload {
+    private var descriptor: Int32
+    private let temporaryPath: String
+    private let finalDirectory: String
+    private let finalPath: String
+
+    init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String) {
+        self.descriptor = descriptor
+        self.temporaryPath = temporaryPath
+        self.finalDirectory = finalDirectory
+        self.finalPath = finalPath
+    }
+
+    deinit { abort() }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws(VolumeIOError) {
+        try FileOperations.writeAll(descriptor, bytes, path: temporaryPath)
+    }
+
+    func commit(durable: Bool) throws(VolumeIOError) {
+        if durable { try FileOperations.fsync(descriptor, path: temporaryPath) }
+        close(descriptor)
+        descriptor = -1
+        guard rename(temporaryPath, finalPath) == 0 else {
+            let error = VolumeIOError.lastError("rename", finalPath)
+            unlink(temporaryPath)
+            throw error
+        }
+        if durable { try FileOperations.fsyncDirectory(finalDirectory) }
+    }
+
+    func abort() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+        unlink(temporaryPath)
+    }
+}
+
+final class LocalShardDownload: ShardDownload {
+    private let descriptor: Int32
+    private let path: String
+    let byteCount: Int
+
+    init(descriptor: Int32, path: String, byteCount: Int) {
+        self.descriptor = descriptor
+        self.path = path
+        self.byteCount = byteCount
+    }
+
+    deinit { close(descriptor) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(VolumeIOError) {
+        try FileOperations.readExactly(descriptor, into: buffer, at: offset, path: path)
+    }
+}

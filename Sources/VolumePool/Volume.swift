@@ -1,0 +1,40 @@
+/// One place that stores shards: a local directory today, a bucket on a remote object store
+/// later. The API therefore avoids what object stores lack: no rename across volumes, no
+/// in-place rewrites, and appends are only used while a new shard is being uploaded.
+public protocol Volume: AnyObject, Sendable {
+    /// Where the volume lives, for messages (a path or URL).
+    var location: String { get }
+
+    /// Starts writing a new shard; it becomes visible under `id` only on `commit`.
+    func createShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardUpload
+    /// Opens the committed shard of `id`; throws with code ENOENT when there is none.
+    func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload
+    /// Removes the shard of `id`; succeeds when there was none.
+    func removeShard(_ id: ObjectID) throws(VolumeIOError)
+    /// Calls `body` with the id of every committed shard on this volume.
+    func forEachShard(_ body: (ObjectID) throws -> Void) throws
+    /// Makes every committed shard durable (one flush for many deferred-durability puts).
+    func sync() throws(VolumeIOError)
+    /// Total and available bytes.
+    func capacity() throws(VolumeIOError) -> VolumeCapacity
+}
+
+public struct VolumeCapacity: Sendable, Equatable {
+    public var totalBytes: Int
+    public var availableBytes: Int
+}
+
+/// A shard being written. Appends in order; `commit` publishes it atomically.
+public protocol ShardUpload: AnyObject {
+    func append(_ bytes: UnsafeRawBufferPointer) throws(VolumeIOError)
+    /// Publishes the shard; with `durable` it is on stable storage when this returns.
+    func commit(durable: Bool) throws(VolumeIOError)
+    /// Discards everything written; safe to call after a failure and more than once.
+    func abort()
+}
+
+/// A committed shard opened for positional reads.
+public protocol ShardDownload: AnyObject {
+    var byteCount: Int { get }
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(VolumeIOError)
+}
