@@ -1,5 +1,6 @@
 import CLinuxShims
 import Foundation
+import Synchronization
 
 /// A volume that is a directory on a local filesystem.
 ///
@@ -11,8 +12,9 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     public let location: String
     private let objectsPath: String
     private let temporaryPath: String
-    /// Held open for the lifetime of the volume; its flock keeps a second process out.
+    /// Held open until `close`; its flock keeps a second pool (or process) out.
     private let lockDescriptor: Int32
+    private let closed = Atomic<Bool>(false)
 
     /// Opens the volume at `path`, taking its lock. Clears uploads a previous process left behind.
     init(path: String) throws {
@@ -23,7 +25,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw VolumeIOError.lastError("open", lockPath) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw PoolError.volumeLocked(path: path)
         }
         lockDescriptor = fd
@@ -31,8 +33,11 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         removeAbandonedUploads()
     }
 
-    deinit {
-        close(lockDescriptor)
+    deinit { close() }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        Glibc.close(lockDescriptor)
     }
 
     /// Creates `objects/00…ff` and `tmp/`; fan-out directories exist up front so a commit
@@ -61,7 +66,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let error = VolumeIOError.lastError("stat", path)
-            close(fd)
+            Glibc.close(fd)
             throw error
         }
         return LocalShardDownload(descriptor: fd, path: path, byteCount: Int(info.st_size))

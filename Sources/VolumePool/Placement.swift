@@ -7,17 +7,21 @@ struct Placement: Sendable {
 
     init(objectID: ObjectID, volumeCount: Int) {
         var order = Array(0 ..< volumeCount)
-        var state = objectID.high ^ (objectID.low &* 0x9E37_79B9_7F4A_7C15)
-        // Fisher–Yates with SplitMix64; fixed forever because it decides where data lives.
+        // Fisher–Yates driven by SplitMix64 seeded from both id halves. Fixed forever: it
+        // decides where existing data lives (docs/FORMAT-pool.md).
+        var state = Self.mix(objectID.high) ^ objectID.low
         for i in stride(from: volumeCount - 1, to: 0, by: -1) {
             state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            let j = Int(z % UInt64(i + 1))
+            let j = Int(Self.mix(state) % UInt64(i + 1))
             order.swapAt(i, j)
         }
         volumeForShard = order
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

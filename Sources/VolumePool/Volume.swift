@@ -17,6 +17,8 @@ public protocol Volume: AnyObject, Sendable {
     func sync() throws(VolumeIOError)
     /// Total and available bytes.
     func capacity() throws(VolumeIOError) -> VolumeCapacity
+    /// Lets go of the volume (its lock, connections); later calls fail.
+    func close()
 }
 
 public struct VolumeCapacity: Sendable, Equatable {

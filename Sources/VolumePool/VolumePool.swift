@@ -64,12 +64,14 @@ public final class VolumePool: Sendable {
         try VolumePool(layout: PoolLayout.discover(volumePaths: volumePaths), options: options)
     }
 
-    /// Stops background healing. Objects still queued stay on disk for a later `heal`.
+    /// Stops background healing and releases the volumes. Objects still queued for repair are
+    /// found again by the next `heal`/`scrub --repair`.
     public func close() {
         healer?.stop()
+        for slot in slots { slot.volume?.close() }
     }
 
-    deinit { healer?.stop() }
+    deinit { close() }
 
     /// The volume holding shard `shard` of `id`, by index.
     func placement(of id: ObjectID) -> Placement {
