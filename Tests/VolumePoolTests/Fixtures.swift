@@ -17,15 +17,23 @@ final class TemporaryDirectory {
 
 /// n volume directories and an open pool over them.
 final class PoolFixture {
-    let root = TemporaryDirectory()
+    let root: TemporaryDirectory
     let volumePaths: [String]
     private(set) var pool: VolumePool
 
     init(k: Int, m: Int, stripeSize: Int = VolumePool.defaultStripeSize, backgroundHeal: Bool = false) throws {
+        root = TemporaryDirectory()
         let rootPath = root.path
         volumePaths = (0 ..< k + m).map { rootPath + "/vol\($0)" }
         try VolumePool.create(volumePaths: volumePaths, dataShards: k, parityShards: m, stripeSize: stripeSize)
         pool = try VolumePool.open(volumePaths: volumePaths, options: Self.options(backgroundHeal: backgroundHeal))
+    }
+
+    /// Opens a pool already created at `volumePaths` inside `root`.
+    init(adopting root: TemporaryDirectory, volumePaths: [String]) throws {
+        self.root = root
+        self.volumePaths = volumePaths
+        pool = try VolumePool.open(volumePaths: volumePaths, options: Self.options())
     }
 
     deinit { pool.close() }
