@@ -5,7 +5,6 @@ SWIFT_FLAGS ?=
 DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxxhash-dev \
                    pkg-config
 BENCH_PEER_PACKAGES := gocryptfs securefs cryfs
-BIN_DIR = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
 .PHONY: setup setup-bench build build-release test demo bench clean
 
@@ -25,7 +24,7 @@ build-release: setup
 
 test: setup
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
 demo: build-release
 	@scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/shardvault"
