@@ -9,6 +9,8 @@ extension VolumePool {
 
     /// Removes every shard of `id` from the available volumes. Shards on volumes that are
     /// unavailable now are found as dangling and removed by a later `heal`/`scrub --repair`.
+    /// A read of `id` running at the same time fails (`objectNotFound` or, if it had already
+    /// opened some shards, `objectUnreadable`); callers delete only what nobody reads.
     public func delete(_ id: ObjectID) throws {
         var failures: [String] = []
         for slot in slots {
