@@ -78,7 +78,7 @@ struct Status: ParsableCommand {
         for volume in report.volumes {
             rows.append(["\(volume.index)", volume.volumeID, volume.state,
                          volume.availableBytes.map(Output.bytes) ?? "-", volume.totalBytes.map(Output.bytes) ?? "-",
-                         (volume.location ?? "-") + (volume.problem.map { "  (\($0))" } ?? "")])
+                         (volume.location ?? "-") + (volume.problem.map { "  (\(Self.shortProblem($0)))" } ?? "")])
         }
         print(Output.table(rows))
         for path in report.unrecognisedPaths {
@@ -88,5 +88,10 @@ struct Status: ParsableCommand {
             print("")
             print("to restore redundancy: shardvault pool replace --index I NEW_EMPTY_DIR VOLUME..., then shardvault heal VOLUME...")
         }
+    }
+
+    /// The pool names index and id again in its message; the table already shows both.
+    private static func shortProblem(_ problem: String) -> String {
+        problem.hasPrefix("no volume with index") ? "not among the paths given, or unreadable" : problem
     }
 }
