@@ -17,8 +17,9 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         return ObjectID(high: generator.next(), low: generator.next())
     }
 
+    /// Exactly 32 hex digits (either case); anything else, signs included, is refused.
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 32,
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy({ $0.isHexDigit }),
               let high = UInt64(hex.prefix(16), radix: 16),
               let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
         self.init(high: high, low: low)
@@ -44,5 +45,11 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     private static func paddedHex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (0x30 ... 0x39).contains(self) || (0x41 ... 0x46).contains(self) || (0x61 ... 0x66).contains(self)
     }
 }

@@ -18,13 +18,15 @@ extension VolumePool {
         guard volumePaths.count == k + m else {
             throw PoolError.wrongVolumeCount(given: volumePaths.count, dataShards: k, parityShards: m)
         }
+        // Check every path before creating anything, so a refusal leaves no trace.
         var seen: [String: String] = [:]
         for path in volumePaths {
-            try prepareEmptyDirectory(path)
-            let real = PoolLayout.realPath(path) ?? path
+            try checkEmptyOrAbsent(path)
+            let real = PoolLayout.realPath(path) ?? URL(fileURLWithPath: path).standardizedFileURL.path
             if let earlier = seen[real] { throw PoolError.duplicateVolume(path: path, samePathAs: earlier, index: -1) }
             seen[real] = path
         }
+        for path in volumePaths { try prepareEmptyDirectory(path) }
         let vaultID = UUID().uuidString.lowercased()
         let volumeIDs = volumePaths.map { _ in UUID().uuidString.lowercased() }
         for (index, path) in volumePaths.enumerated() {
@@ -75,12 +77,21 @@ extension VolumePool {
 
     /// Creates `path` if needed and checks it holds nothing (a `lost+found` is tolerated).
     private static func prepareEmptyDirectory(_ path: String) throws {
+        try checkEmptyOrAbsent(path)
         if !PoolLayout.directoryExists(path) {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
                 throw PoolError.volumeNotEmpty(path: path, reason: "cannot create it: \(error.localizedDescription)")
             }
+        }
+    }
+
+    private static func checkEmptyOrAbsent(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw PoolError.volumeNotEmpty(path: path, reason: "it is a file, not a directory")
         }
         if let existing = try? VolumeFormat.load(volumeAt: path) {
             throw PoolError.volumeNotEmpty(path: path, reason: "it already belongs to vault \(existing.vaultID)")

@@ -6,6 +6,8 @@ import Glibc
 public enum HealOutcome: Sendable, Equatable {
     case healthy
     case repaired(shards: Int)
+    /// Some bad shards were rebuilt; the others wait for their volume to come back.
+    case partiallyRepaired(repaired: Int, deferred: Int)
     /// Some shards are bad but their volumes are unavailable; nothing could be written yet.
     case deferred(unavailableShards: Int)
     /// Fewer than k shard files existed on a complete set of volumes: leftovers of a delete or
@@ -66,8 +68,10 @@ extension VolumePool {
         for writer in writers { writer.finish(trailer: view.trailer, durable: true) }
         let repaired = writers.filter(\.isHealthy).count
         record { $0.shardsHealed += repaired }
-        if repaired < view.bad.count { return repaired == 0 ? .deferred(unavailableShards: view.bad.count) : .repaired(shards: repaired) }
-        return .repaired(shards: repaired)
+        let remaining = view.bad.count - repaired
+        if remaining == 0 { return .repaired(shards: repaired) }
+        if repaired == 0 { return .deferred(unavailableShards: remaining) }
+        return .partiallyRepaired(repaired: repaired, deferred: remaining)
     }
 
     /// Heals everything in the repair queue now, on the calling thread.
@@ -82,10 +86,16 @@ extension VolumePool {
     /// With every volume present and fewer than k shard files left, the object was deleted or
     /// never completed: remove the leftovers. Anything else is kept for a human to look at.
     private func removeIfDangling(_ id: ObjectID) -> Bool {
-        guard slots.allSatisfy({ $0.volume != nil }) else { return false }
-        let present = slots.filter { slot in (try? slot.volume!.openShard(id)) != nil }
-        guard present.count < dataShards else { return false }
-        for slot in present { try? slot.volume!.removeShard(id) }
+        guard let holders = danglingShardHolders(id) else { return false }
+        for volume in holders { try? volume.removeShard(id) }
         return true
+    }
+
+    /// The volumes holding leftovers of `id`, when `id` is dangling; nil when it is not.
+    func danglingShardHolders(_ id: ObjectID) -> [any Volume]? {
+        let volumes = slots.compactMap(\.volume)
+        guard volumes.count == totalShards else { return nil }
+        let holders = volumes.filter { (try? $0.openShard(id)) != nil }
+        return holders.count < dataShards ? holders : nil
     }
 }

@@ -8,6 +8,9 @@ public struct ScrubReport: Sendable, Equatable {
     public var degradedObjects = 0
     public var badShards = 0
     public var repairedShards = 0
+    /// Leftovers of deletes or failed writes (fewer than k shard files, every volume present),
+    /// found by a scrub; a repairing scrub removes them and counts `removedDangling` instead.
+    public var danglingObjects = 0
     public var removedDangling = 0
     public var unrecoverable: [ObjectID: String] = [:]
 
@@ -35,8 +38,15 @@ extension VolumePool {
                     report.degradedObjects += 1
                     report.badShards += view.bad.count
                 }
+            } catch PoolError.objectNotFound {
+                report.objects -= 1  // deleted since the listing
             } catch {
-                report.unrecoverable[id] = "\(error)"
+                if danglingShardHolders(id) != nil {
+                    report.objects -= 1
+                    report.danglingObjects += 1
+                } else {
+                    report.unrecoverable[id] = "\(error)"
+                }
             }
         }
         return report
@@ -58,6 +68,10 @@ extension VolumePool {
         case let .deferred(unavailable):
             report.degradedObjects += 1
             report.badShards += unavailable
+        case let .partiallyRepaired(repaired, deferred):
+            report.degradedObjects += 1
+            report.badShards += repaired + deferred
+            report.repairedShards += repaired
         case let .unrecoverable(reason):
             report.unrecoverable[id] = reason
         }

@@ -163,6 +163,8 @@ import Testing
         try fixture.pool.delete(id)
         try kept.write(to: URL(fileURLWithPath: survivor))
         #expect(try fixture.pool.list().isEmpty)
+        let found = try fixture.pool.scrub()
+        #expect(found.danglingObjects == 1 && found.unrecoverable.isEmpty && found.objects == 0)
         #expect(try fixture.pool.scrub(repair: true).removedDangling == 1)
         #expect(!FileManager.default.fileExists(atPath: survivor))
     }

@@ -102,11 +102,22 @@ import Testing
             return path == paths[1]
         }
         #expect(try String(contentsOfFile: paths[1] + "/keep.txt", encoding: .utf8) == "precious")
+        #expect(!FileManager.default.fileExists(atPath: paths[0]), "a refused create must not leave directories")
         // A volume of an existing pool is never re-initialised.
         let fixture = try PoolFixture(k: 1, m: 0)
         fixture.pool.close()
         #expect(throws: PoolError.self) { try VolumePool.create(volumePaths: fixture.volumePaths, dataShards: 1, parityShards: 0) }
         try fixture.reopen()
+    }
+
+    @Test func objectIDsParseOnlyFromThirtyTwoHexDigits() {
+        let id = ObjectID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+        #expect(ObjectID(hex: id.hex) == id)
+        #expect(ObjectID(hex: id.hex.uppercased()) == id)
+        for bad in ["+fffffffffffffff" + String(repeating: "0", count: 16), "-000000000000000" + String(repeating: "0", count: 16),
+                    String(repeating: "g", count: 32), String(repeating: "0", count: 31), String(repeating: "0", count: 33)] {
+            #expect(ObjectID(hex: bad) == nil, "\(bad)")
+        }
     }
 
     @Test func formatFileRecordsTheVault() throws {
