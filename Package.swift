@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Buffers", swiftSettings: strict),
         .target(name: "Erasure", dependencies: ["CISAL", "CXXHash", "Buffers"], swiftSettings: strict),
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
+        .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
 
         .executableTarget(
             name: "shardvault",
@@ -59,6 +60,7 @@ let package = Package(
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"], swiftSettings: strict),
         .testTarget(name: "ErasureTests", dependencies: ["Erasure"], swiftSettings: strict),
         .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,1 @@
+// VaultCrypto layer: see ../shared/DESIGN.md
