@@ -74,7 +74,7 @@ import Testing
         let fixture = try PoolFixture(k: 2, m: 1)
         let id = ObjectID.random()
         let bytes = patternBytes(count: 1000, seed: 3)
-        try bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeBytes { raw in
             var source = BufferSource(raw)
             #expect(throws: PoolError.sourceLengthMismatch(object: id, expected: 2000, produced: 1000)) {
                 try fixture.pool.put(id, from: &source, length: 2000)
