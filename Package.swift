@@ -53,6 +53,11 @@ let package = Package(
             dependencies: ["Buffers", "Erasure", "VolumePool", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/BufferMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "PoolMallocs",
+            dependencies: ["Buffers", "Erasure", "VolumePool", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/PoolMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Tests.
         .testTarget(name: "SystemLibrariesTests",
