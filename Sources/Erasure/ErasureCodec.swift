@@ -55,7 +55,7 @@ public final class ErasureCodec: Sendable {
         withShardPointers(base: base, shardLength: shardLength, indices: 0 ..< dataShards) { data in
             withShardPointers(base: base, shardLength: shardLength, indices: dataShards ..< totalShards) { parity in
                 encodeTables.withUnsafeBufferPointer { tables in
-                    ec_encode_data(Int32(shardLength), Int32(dataShards), Int32(parityShards),
+                    shardvault_ec_encode_data(Int32(shardLength), Int32(dataShards), Int32(parityShards),
                                    UnsafeMutablePointer(mutating: tables.baseAddress!), data, parity)
                 }
             }
@@ -77,7 +77,7 @@ public final class ErasureCodec: Sendable {
         withShardPointers(base: base, shardLength: shardLength, indices: plan.survivors) { sources in
             withShardPointers(base: base, shardLength: shardLength, indices: plan.targets) { outputs in
                 plan.tables.withUnsafeBufferPointer { tables in
-                    ec_encode_data(Int32(shardLength), Int32(dataShards), Int32(plan.targets.count),
+                    shardvault_ec_encode_data(Int32(shardLength), Int32(dataShards), Int32(plan.targets.count),
                                    UnsafeMutablePointer(mutating: tables.baseAddress!), sources, outputs)
                 }
             }
@@ -85,7 +85,7 @@ public final class ErasureCodec: Sendable {
     }
 
     private func decodePlan(available: ShardMask, targets: ShardMask) -> DecodePlan {
-        let survivors = ShardMask(available.indices.prefix(dataShards))
+        let survivors = available.lowest(dataShards)
         let key = DecodePlan.Key(survivors: survivors, targets: targets)
         if let cached = decodeTables.withLock({ $0[key] }) { return cached }
         let plan = DecodePlan(codec: self, survivors: survivors, targets: targets)

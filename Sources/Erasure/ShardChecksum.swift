@@ -20,7 +20,11 @@ public struct ShardChecksum: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(of bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) {
+        #if arch(x86_64)
+        let hash = XXH3_128bits_withSeed_dispatch(bytes.baseAddress, bytes.count, seed)
+        #else
         let hash = XXH3_128bits_withSeed(bytes.baseAddress, bytes.count, seed)
+        #endif
         self.init(low: hash.low64, high: hash.high64)
     }
 

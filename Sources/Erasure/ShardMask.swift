@@ -18,6 +18,19 @@ public struct ShardMask: Hashable, Sendable, CustomStringConvertible {
     public mutating func insert(_ index: Int) { rawValue |= 1 << UInt32(index) }
     public mutating func remove(_ index: Int) { rawValue &= ~(1 << UInt32(index)) }
 
+    /// The `count` lowest members (all of them when there are fewer). Allocation-free, as it
+    /// runs once per reconstructed stripe.
+    public func lowest(_ count: Int) -> ShardMask {
+        var remaining = rawValue
+        var result: UInt32 = 0
+        for _ in 0 ..< count where remaining != 0 {
+            let lowestBit = remaining & (~remaining &+ 1)
+            result |= lowestBit
+            remaining &= ~lowestBit
+        }
+        return ShardMask(rawValue: result)
+    }
+
     /// Indices in ascending order.
     public var indices: [Int] { (0 ..< 32).filter(contains) }
 

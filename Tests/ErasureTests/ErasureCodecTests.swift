@@ -117,3 +117,21 @@ func encodedStripe(_ codec: ErasureCodec, shardLength: Int, seed: UInt64) -> [UI
         #expect(codec.shardLength(forPayload: 1 << 20) == 1 << 18)
     }
 }
+
+import CXXHash
+
+@Suite struct ChecksumDispatchTests {
+    /// The runtime-dispatched XXH3 (AVX2/AVX-512) must equal the portable one bit for bit:
+    /// shards written on one machine are verified on another.
+    @Test func dispatchedAndPortableXXH3Agree() throws {
+        let codec = try ErasureCodec(dataShards: 4, parityShards: 2)
+        for length in [0, 1, 15, 16, 17, 128, 129, 240, 241, 1024, 4097, 65536, 262_145] {
+            var stripe = encodedStripe(codec, shardLength: max(1, length), seed: UInt64(length))
+            stripe.withUnsafeMutableBytes { codec.encode(stripe: $0.baseAddress!, shardLength: max(1, length)) }
+            let bytes = Array(stripe.prefix(length))
+            let ours = bytes.withUnsafeBytes { ShardChecksum(of: $0, seed: 99) }
+            let portable = bytes.withUnsafeBytes { XXH3_128bits_withSeed($0.baseAddress, $0.count, 99) }
+            #expect(ours == ShardChecksum(low: portable.low64, high: portable.high64), "length \(length)")
+        }
+    }
+}

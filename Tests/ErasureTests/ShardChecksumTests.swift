@@ -38,3 +38,13 @@ import Testing
         #expect(checksum.description == "f0e0d0c0b0a090800102030405060708")
     }
 }
+
+@Suite struct ShardMaskTests {
+    @Test func lowestTakesTheSmallestMembers() {
+        let mask = ShardMask([1, 3, 4, 9, 31])
+        #expect(mask.lowest(0) == .empty)
+        #expect(mask.lowest(2) == ShardMask([1, 3]))
+        #expect(mask.lowest(5) == mask)
+        #expect(mask.lowest(9) == mask)
+    }
+}
