@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Erasure", dependencies: ["CISAL", "CXXHash", "Buffers"], swiftSettings: strict),
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers"], swiftSettings: strict),
 
         .executableTarget(
             name: "shardvault",
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "ErasureTests", dependencies: ["Erasure"], swiftSettings: strict),
         .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
+        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
     ]
 )

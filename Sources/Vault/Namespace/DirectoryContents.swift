@@ -1,0 +1,99 @@
+/// The children of one directory, keyed by sealed name, with readdir cookies that stay valid
+/// while entries come and go: each insert takes the next cookie, removals leave tombstones
+/// that are compacted away once they outnumber live entries.
+struct DirectoryContents: Sendable {
+    struct Child: Equatable, Sendable {
+        var inode: InodeNumber
+        var cookie: UInt64
+    }
+
+    let id: DirectoryID
+    private(set) var children: [SealedName: Child] = [:]
+    /// Insertion order by increasing cookie; nil marks a removed entry.
+    private var order: [(cookie: UInt64, name: SealedName?)] = []
+    private var tombstones = 0
+    /// 1 and 2 are the cookies of "." and ".." in readdir.
+    private(set) var nextCookie: UInt64 = 3
+
+    init(id: DirectoryID) { self.id = id }
+
+    var count: Int { children.count }
+    var isEmpty: Bool { children.isEmpty }
+
+    subscript(name: SealedName) -> InodeNumber? { children[name]?.inode }
+
+    mutating func insert(_ name: SealedName, inode: InodeNumber) {
+        precondition(children[name] == nil, "insert over an existing entry")
+        children[name] = Child(inode: inode, cookie: nextCookie)
+        order.append((nextCookie, name))
+        nextCookie += 1
+    }
+
+    /// Points an existing entry at another inode, keeping its cookie (rename over a target).
+    mutating func repoint(_ name: SealedName, to inode: InodeNumber) {
+        children[name]!.inode = inode
+    }
+
+    @discardableResult
+    mutating func remove(_ name: SealedName) -> InodeNumber? {
+        guard let child = children.removeValue(forKey: name) else { return nil }
+        if let position = position(ofCookie: child.cookie) {
+            order[position].name = nil
+            tombstones += 1
+        }
+        if tombstones > 64 && tombstones > children.count {
+            order.removeAll { $0.name == nil }
+            tombstones = 0
+        }
+        return child.inode
+    }
+
+    /// Up to `limit` entries whose cookie is greater than `cookie`, in cookie order.
+    func entries(after cookie: UInt64, limit: Int) -> [(cookie: UInt64, name: SealedName, inode: InodeNumber)] {
+        var result: [(cookie: UInt64, name: SealedName, inode: InodeNumber)] = []
+        var index = firstPosition(after: cookie)
+        while index < order.count && result.count < limit {
+            if let name = order[index].name, let child = children[name] {
+                result.append((order[index].cookie, name, child.inode))
+            }
+            index += 1
+        }
+        return result
+    }
+
+    /// Restores the cookie counter from a checkpoint, so cookies are never reused.
+    mutating func restore(nextCookie: UInt64) {
+        self.nextCookie = max(self.nextCookie, nextCookie)
+    }
+
+    /// Children in cookie order (checkpoints preserve it so cookies survive a remount).
+    var orderedChildren: [(name: SealedName, inode: InodeNumber, cookie: UInt64)] {
+        order.compactMap { slot in
+            guard let name = slot.name, let child = children[name] else { return nil }
+            return (name, child.inode, slot.cookie)
+        }
+    }
+
+    /// Re-inserts a child with its recorded cookie (checkpoint load, in cookie order).
+    mutating func restore(_ name: SealedName, inode: InodeNumber, cookie: UInt64) {
+        children[name] = Child(inode: inode, cookie: cookie)
+        order.append((cookie, name))
+        nextCookie = max(nextCookie, cookie + 1)
+    }
+
+    private func position(ofCookie cookie: UInt64) -> Int? {
+        let index = firstPosition(after: cookie - 1)
+        return index < order.count && order[index].cookie == cookie ? index : nil
+    }
+
+    /// Index of the first slot with a cookie greater than `cookie` (binary search).
+    private func firstPosition(after cookie: UInt64) -> Int {
+        var low = 0
+        var high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if order[middle].cookie <= cookie { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,54 @@
+import VolumePool
+
+/// One immutable, encrypted, erasure-coded piece of a file: up to `FileLayout.blockSize`
+/// plaintext bytes stored as a pool object.
+public struct BlockReference: Equatable, Sendable {
+    public var id: ObjectID
+    /// Plaintext bytes the block holds (the last block of a file may be short).
+    public var length: UInt32
+
+    public init(id: ObjectID, length: UInt32) {
+        self.id = id
+        self.length = length
+    }
+}
+
+/// Where a regular file's bytes are. Block i covers [i·blockSize, (i+1)·blockSize); a nil
+/// slot is a hole that reads as zeros and costs nothing on disk.
+public enum FileContent: Equatable, Sendable {
+    case inline([UInt8])
+    case blocks([BlockReference?])
+
+    public static let empty = FileContent.inline([])
+
+    /// Every block this content references.
+    public var blockIDs: [ObjectID] {
+        if case let .blocks(slots) = self { return slots.compactMap { $0?.id } }
+        return []
+    }
+}
+
+/// An inode in memory.
+final class Node {
+    var attributes: NodeAttributes
+    /// The directory holding this one (directories only; the root is its own parent).
+    var parent: InodeNumber
+    var directory: DirectoryContents?
+    /// Sealed symlink target (symlinks only).
+    var symlinkTarget: [UInt8]?
+    var content: FileContent
+    /// user.* extended attributes, by full name.
+    var xattrs: [String: [UInt8]]
+
+    init(attributes: NodeAttributes, parent: InodeNumber, directory: DirectoryContents? = nil,
+         symlinkTarget: [UInt8]? = nil, content: FileContent = .empty, xattrs: [String: [UInt8]] = [:]) {
+        self.attributes = attributes
+        self.parent = parent
+        self.directory = directory
+        self.symlinkTarget = symlinkTarget
+        self.content = content
+        self.xattrs = xattrs
+    }
+
+    var isDirectory: Bool { attributes.kind == .directory }
+}
