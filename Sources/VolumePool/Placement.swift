@@ -1,11 +1,11 @@
 /// Where each shard of an object lives: a deterministic permutation of the volumes, seeded by
 /// the object id, so shards (and load) spread evenly and any reader can find them without a
-/// lookup table.
-struct Placement: Sendable {
+/// lookup table. Public so tools (bench, fsck) can find shard files without a pool.
+public struct Placement: Sendable {
     /// `volumeForShard[i]` is the index of the volume holding shard i.
-    let volumeForShard: [Int]
+    public let volumeForShard: [Int]
 
-    init(objectID: ObjectID, volumeCount: Int) {
+    public init(objectID: ObjectID, volumeCount: Int) {
         var order = Array(0 ..< volumeCount)
         // Fisher–Yates driven by SplitMix64 seeded from both id halves. Fixed forever: it
         // decides where existing data lives (docs/FORMAT-pool.md).

@@ -112,21 +112,10 @@ final class PoolJobs {
         }
     }
 
-    /// The pool's placement permutation (VolumePool/Placement.swift, "fixed forever because it
-    /// decides where data lives"), repeated here so the read ceiling opens the very shard files
-    /// the pool reads. `checkLayout` verifies it against the shard trailers on disk.
+    /// The pool's placement, so the read ceiling opens the very shard files the pool reads.
+    /// `checkLayout` verifies it against the shard trailers on disk.
     static func placement(of id: ObjectID, volumeCount: Int) -> [Int] {
-        var order = Array(0 ..< volumeCount)
-        var state = id.high ^ (id.low &* 0x9E37_79B9_7F4A_7C15)
-        for i in stride(from: volumeCount - 1, to: 0, by: -1) {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            order.swapAt(i, Int(z % UInt64(i + 1)))
-        }
-        return order
+        Placement(objectID: id, volumeCount: volumeCount).volumeForShard
     }
 
     private func shardPath(_ id: ObjectID, shard: Int) -> String {
