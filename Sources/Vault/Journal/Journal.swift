@@ -1,0 +1,206 @@
+import Foundation
+import VolumePool
+
+/// Gives the journal a namespace snapshot that matches its pending records exactly.
+protocol CheckpointSource: AnyObject, Sendable {
+    /// Runs `body` while no namespace mutation (and so no `append`) can happen.
+    func withNamespaceQuiesced<R>(_ body: () throws -> R) rethrows -> R
+    /// The namespace, encoded; called inside `withNamespaceQuiesced`.
+    func namespaceSnapshot() -> [UInt8]
+}
+
+/// The metadata journal with group commit.
+///
+/// Mutations `append` records without waiting. A committer thread writes everything pending
+/// as one sealed segment — after `pool.sync()`, so data blocks the records point to are
+/// durable first — whenever someone waits in `sync()`, or at least every `commitInterval`.
+/// Every `checkpointInterval` segments it writes a checkpoint, flips the superblock to it
+/// and deletes what the checkpoint covers. Actions registered with `afterDurable` (freeing
+/// replaced blocks) run once the records before them are on a quorum.
+final class Journal: @unchecked Sendable {
+    struct Position: Equatable, Sendable {
+        var epoch: UInt64
+        var checkpointSequence: UInt64
+        var journalStart: UInt64
+        var nextSegment: UInt64
+    }
+
+    let store: MetadataStore
+    let encodeRecords: @Sendable ([NamespaceRecord]) -> [UInt8]
+    weak var checkpointSource: (any CheckpointSource)?
+    let commitInterval: TimeInterval
+    let checkpointInterval: Int
+
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var position: Position
+    private var pending: [NamespaceRecord] = []
+    private var appended: UInt64 = 0
+    private var committed: UInt64 = 0
+    private var commitRequested = false
+    private var stopping = false
+    private var stopped = false
+    private var lastFailure: VaultError?
+    private var failedCommits = 0
+    private var deferredActions: [(afterRecord: UInt64, action: @Sendable () -> Void)] = []
+
+    init(store: MetadataStore, position: Position, encodeRecords: @escaping @Sendable ([NamespaceRecord]) -> [UInt8],
+         commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512) {
+        self.store = store
+        self.position = position
+        self.encodeRecords = encodeRecords
+        self.commitInterval = commitInterval
+        self.checkpointInterval = checkpointInterval
+        let thread = Thread { [weak self] in self?.runCommitter() }
+        thread.name = "shardvault-journal"
+        thread.start()
+    }
+
+    /// Queues a record; the caller holds the namespace lock, so records keep their order.
+    func append(_ record: NamespaceRecord) {
+        condition.lock()
+        pending.append(record)
+        appended += 1
+        if pending.count == 1 { condition.broadcast() }  // starts the committer's batching window
+        condition.unlock()
+    }
+
+    /// Runs `action` once every record appended so far is durable.
+    func afterDurable(_ action: @escaping @Sendable () -> Void) {
+        condition.lock()
+        deferredActions.append((appended, action))
+        condition.unlock()
+    }
+
+    /// Returns once every record appended before the call is durable on a quorum.
+    func sync() throws(VaultError) {
+        condition.lock()
+        defer { condition.unlock() }
+        let target = appended
+        let failuresBefore = failedCommits
+        commitRequested = true
+        condition.broadcast()
+        while committed < target {
+            if failedCommits > failuresBefore, let lastFailure { throw lastFailure }
+            if stopped { throw VaultError(.io, "the journal is closed") }
+            condition.wait()
+        }
+    }
+
+    /// Commits everything, writes a final checkpoint (so the next mount replays nothing),
+    /// and stops the committer.
+    func close() throws(VaultError) {
+        try sync()
+        condition.lock()
+        stopping = true
+        commitRequested = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        let failure = lastFailure
+        condition.unlock()
+        if let failure { throw failure }
+    }
+
+    var currentPosition: Position {
+        condition.lock()
+        defer { condition.unlock() }
+        return position
+    }
+
+    // MARK: Committer
+
+    private func runCommitter() {
+        condition.lock()
+        while true {
+            while pending.isEmpty && !commitRequested && !stopping { condition.wait() }
+            // Let more records join this commit unless someone is waiting for it.
+            let deadline = Date().addingTimeInterval(commitInterval)
+            while !commitRequested && !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            commitRequested = false
+            let checkpointDue = stopping || position.nextSegment - position.journalStart >= UInt64(checkpointInterval)
+            condition.unlock()
+            let outcome = Result { () throws(VaultError) in try commitPending(withCheckpoint: checkpointDue) }
+            condition.lock()
+            if case let .failure(error) = outcome {
+                lastFailure = error
+                failedCommits += 1
+            }
+            condition.broadcast()
+            if stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+        }
+    }
+
+    /// Writes the pending records as the next segment (and, when due, a checkpoint after it).
+    private func commitPending(withCheckpoint: Bool) throws(VaultError) {
+        var snapshot: [UInt8]?
+        var records: [NamespaceRecord] = []
+        if withCheckpoint, let source = checkpointSource {
+            (snapshot, records) = source.withNamespaceQuiesced { (source.namespaceSnapshot(), takePending()) }
+        } else {
+            records = takePending()
+        }
+        condition.lock()
+        var position = self.position
+        condition.unlock()
+        if !records.isEmpty {
+            do {
+                try store.pool.sync()
+            } catch {
+                restorePending(records)
+                throw VaultError(.io, "flushing data blocks before a journal commit failed: \(error)")
+            }
+            do {
+                try store.write(encodeRecords(records), kind: .journalSegment, sequence: position.nextSegment)
+            } catch {
+                restorePending(records)
+                throw error
+            }
+            position.nextSegment += 1
+        }
+        if let snapshot {
+            try writeCheckpoint(snapshot, after: &position)
+        }
+        condition.lock()
+        self.position = position
+        committed += UInt64(records.count)
+        let due = deferredActions.filter { $0.afterRecord <= committed }
+        deferredActions.removeAll { $0.afterRecord <= committed }
+        condition.unlock()
+        for entry in due { entry.action() }
+    }
+
+    /// Checkpoint, then superblock, then deletion of what they made redundant — in that order,
+    /// so a crash at any point leaves a superblock whose checkpoint and segments all exist.
+    private func writeCheckpoint(_ snapshot: [UInt8], after position: inout Position) throws(VaultError) {
+        let old = position
+        let checkpoint = old.checkpointSequence + 1
+        try store.write(snapshot, kind: .checkpoint, sequence: checkpoint)
+        let superblock = Superblock(epoch: old.epoch + 1, checkpointSequence: checkpoint, journalStart: old.nextSegment)
+        try store.writeSuperblock(superblock)
+        position = Position(epoch: superblock.epoch, checkpointSequence: checkpoint,
+                            journalStart: old.nextSegment, nextSegment: old.nextSegment)
+        store.remove(kind: .checkpoint, sequence: old.checkpointSequence)
+        for segment in old.journalStart ..< old.nextSegment {
+            store.remove(kind: .journalSegment, sequence: segment)
+        }
+    }
+
+    private func takePending() -> [NamespaceRecord] {
+        condition.lock()
+        defer { condition.unlock() }
+        let records = pending
+        pending.removeAll(keepingCapacity: true)
+        return records
+    }
+
+    private func restorePending(_ records: [NamespaceRecord]) {
+        condition.lock()
+        pending.insert(contentsOf: records, at: 0)
+        condition.unlock()
+    }
+}
