@@ -1,5 +1,6 @@
 #ifndef SHARDVAULT_CLIBCRYPTO_SHIM_H
 #define SHARDVAULT_CLIBCRYPTO_SHIM_H
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>

@@ -1,1 +1,0 @@
-// VaultCrypto layer: see ../shared/DESIGN.md
