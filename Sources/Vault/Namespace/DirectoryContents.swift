@@ -1,3 +1,5 @@
+import VaultCrypto
+
 /// The children of one directory, keyed by sealed name, with readdir cookies that stay valid
 /// while entries come and go: each insert takes the next cookie, removals leave tombstones
 /// that are compacted away once they outnumber live entries.

@@ -1,3 +1,5 @@
+import VaultCrypto
+
 /// The whole file tree in memory: inodes by number and, per directory, children by sealed
 /// name. Not thread-safe: the vault serialises access.
 ///

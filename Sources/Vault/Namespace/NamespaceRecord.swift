@@ -1,3 +1,5 @@
+import VaultCrypto
+
 /// One namespace mutation, exactly as it is journaled. `Namespace.apply` is the only code
 /// that changes the tree, for live operations and for journal replay alike, so what is
 /// replayed after a crash is what happened before it.

@@ -1,3 +1,5 @@
+import VaultCrypto
+
 /// Inode numbers are persistent: allocated once, recorded in the journal, never reused while
 /// the vault lives (the kernel and NFS-style clients may cache them).
 public typealias InodeNumber = UInt64
@@ -21,31 +23,6 @@ public enum FileKind: UInt8, Sendable, Equatable {
 
 /// Nanoseconds since the Unix epoch (covers 1678…2262).
 public typealias Timestamp = Int64
-
-/// A directory's stable identity, used as associated data when its children's names are
-/// sealed, so one name encrypts differently in two directories and entries cannot be moved
-/// between directories unnoticed. Survives renames of the directory itself.
-public struct DirectoryID: Hashable, Sendable, CustomStringConvertible {
-    public var high: UInt64
-    public var low: UInt64
-
-    public init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    public static func random() -> DirectoryID {
-        var generator = SystemRandomNumberGenerator()
-        return DirectoryID(high: generator.next(), low: generator.next())
-    }
-
-    /// 16 bytes, big-endian halves: the form bound into name encryption.
-    public var bytes: [UInt8] {
-        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
-    }
-
-    public var description: String { String(high, radix: 16) + String(low, radix: 16) }
-}
 
 /// A child name as it lives in memory and on disk: AES-SIV ciphertext, never plaintext.
 public struct SealedName: Hashable, Sendable {
