@@ -59,6 +59,11 @@ let package = Package(
             dependencies: ["Buffers", "Erasure", "VolumePool", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/PoolMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "CryptoMallocs",
+            dependencies: ["VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/CryptoMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Tests.
         .testTarget(name: "SystemLibrariesTests",

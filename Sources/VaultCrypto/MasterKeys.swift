@@ -114,6 +114,8 @@ public final class MasterKeys: Sendable {
     /// Constant-time check that two key sets hold the same purposes and bytes (tests, and
     /// sanity checks after a rewrap).
     public func hasSameKeys(as other: MasterKeys) throws(CryptoError) -> Bool {
+        // The key lock is not recursive: comparing with itself must not take it twice.
+        if other === self { return try withAllKeyBytes { _ in true } }
         guard entries.map(\.purpose) == other.entries.map(\.purpose),
               entries.map(\.length) == other.entries.map(\.length) else { return false }
         return try withAllKeyBytes { (mine) throws(CryptoError) -> Bool in

@@ -15,6 +15,12 @@ import Testing
         #expect(try cipher.open(cipher.seal([1, 2, 3], blockID: block, index: 0), blockID: block, index: 0) == [1, 2, 3])
     }
 
+    @Test func comparingKeysWithThemselvesDoesNotDeadlock() throws {
+        let keys = try MasterKeys.generate()
+        #expect(try keys.hasSameKeys(as: keys))
+        #expect(try !keys.hasSameKeys(as: MasterKeys.generate()))
+    }
+
     @Test func missingPurposeIsNamed() throws {
         let keys = try MasterKeys.generate()
         let error = failure { () throws(CryptoError) in try keys.withKey(KeyPurpose(rawValue: 99)) { _ in 0 } }
