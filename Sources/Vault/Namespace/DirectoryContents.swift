@@ -76,6 +76,12 @@ struct DirectoryContents: Sendable {
         }
     }
 
+    /// Room for `count` children, so a checkpoint load does not rehash a large directory.
+    mutating func reserveCapacity(_ count: Int) {
+        children.reserveCapacity(count)
+        order.reserveCapacity(count)
+    }
+
     /// Re-inserts a child with its recorded cookie (checkpoint load, in cookie order).
     mutating func restore(_ name: SealedName, inode: InodeNumber, cookie: UInt64) {
         children[name] = Child(inode: inode, cookie: cookie)

@@ -1,0 +1,154 @@
+import VolumePool
+
+/// Encodings of the namespace's value types, shared by journal records and snapshots so a
+/// value is laid out the same way wherever it is persisted (docs/FORMAT-vault.md, "Values").
+extension BinaryWriter {
+    public mutating func writeInode(_ inode: InodeNumber) {
+        writeVarint(inode)
+    }
+
+    /// Nanosecond timestamps are large (≈ 2^60 today), so a fixed 8 bytes beats a varint.
+    public mutating func writeTimestamp(_ time: Timestamp) {
+        writeInt64(time)
+    }
+
+    public mutating func writeName(_ name: SealedName) {
+        writeBytes(name.bytes)
+    }
+
+    public mutating func writeKind(_ kind: FileKind) {
+        writeUInt8(kind.rawValue)
+    }
+
+    public mutating func writeDirectoryID(_ id: DirectoryID) {
+        writeUInt64(id.high)
+        writeUInt64(id.low)
+    }
+
+    public mutating func writeObjectID(_ id: ObjectID) {
+        writeUInt64(id.high)
+        writeUInt64(id.low)
+    }
+
+    /// Tag 0: inline bytes. Tag 1: block slots, each a presence byte then (id, length).
+    public mutating func writeContent(_ content: FileContent) {
+        switch content {
+        case let .inline(bytes):
+            writeUInt8(FileContentTag.inline.rawValue)
+            writeBytes(bytes)
+        case let .blocks(slots):
+            writeUInt8(FileContentTag.blocks.rawValue)
+            writeVarint(slots.count)
+            for slot in slots {
+                writeOptional(slot) { writer, block in
+                    writer.writeObjectID(block.id)
+                    writer.writeVarint(block.length)
+                }
+            }
+        }
+    }
+
+    /// A presence bitmask (`AttributeChangeField`), then each present field in bit order.
+    public mutating func writeAttributeChanges(_ changes: AttributeChanges) {
+        var mask: UInt8 = 0
+        if changes.permissions != nil { mask |= AttributeChangeField.permissions }
+        if changes.uid != nil { mask |= AttributeChangeField.uid }
+        if changes.gid != nil { mask |= AttributeChangeField.gid }
+        if changes.size != nil { mask |= AttributeChangeField.size }
+        if changes.atime != nil { mask |= AttributeChangeField.atime }
+        if changes.mtime != nil { mask |= AttributeChangeField.mtime }
+        writeUInt8(mask)
+        if let permissions = changes.permissions { writeVarint(permissions) }
+        if let uid = changes.uid { writeVarint(uid) }
+        if let gid = changes.gid { writeVarint(gid) }
+        if let size = changes.size { writeVarint(size) }
+        if let atime = changes.atime { writeTimestamp(atime) }
+        if let mtime = changes.mtime { writeTimestamp(mtime) }
+    }
+}
+
+extension BinaryReader {
+    public mutating func readInode() throws(FormatDecodingError) -> InodeNumber {
+        try readVarint()
+    }
+
+    public mutating func readTimestamp() throws(FormatDecodingError) -> Timestamp {
+        try readInt64()
+    }
+
+    public mutating func readName() throws(FormatDecodingError) -> SealedName {
+        SealedName(try readBytes())
+    }
+
+    public mutating func readKind() throws(FormatDecodingError) -> FileKind {
+        let start = position
+        let raw = try readUInt8()
+        guard let kind = FileKind(rawValue: raw) else { throw .malformed("file kind \(raw) at \(start)") }
+        return kind
+    }
+
+    public mutating func readDirectoryID() throws(FormatDecodingError) -> DirectoryID {
+        let high = try readUInt64()
+        return DirectoryID(high: high, low: try readUInt64())
+    }
+
+    public mutating func readObjectID() throws(FormatDecodingError) -> ObjectID {
+        let high = try readUInt64()
+        return ObjectID(high: high, low: try readUInt64())
+    }
+
+    public mutating func readContent() throws(FormatDecodingError) -> FileContent {
+        let start = position
+        let raw = try readUInt8()
+        switch FileContentTag(rawValue: raw) {
+        case .inline:
+            return .inline(try readBytes())
+        case .blocks:
+            let count = try readLength("block slot count")
+            try checkCount(count, minimumSize: 1, "block slots")
+            var slots: [BlockReference?] = []
+            slots.reserveCapacity(count)
+            for _ in 0 ..< count {
+                slots.append(try readOptional { (reader: inout BinaryReader) throws(FormatDecodingError) in
+                    let id = try reader.readObjectID()
+                    return BlockReference(id: id, length: try reader.readVarintUInt32("block length"))
+                })
+            }
+            return .blocks(slots)
+        case nil:
+            throw .malformed("file content tag \(raw) at \(start)")
+        }
+    }
+
+    public mutating func readAttributeChanges() throws(FormatDecodingError) -> AttributeChanges {
+        let start = position
+        let mask = try readUInt8()
+        guard mask & ~AttributeChangeField.all == 0 else {
+            throw .malformed("attribute change mask \(mask) at \(start) has unknown bits")
+        }
+        var changes = AttributeChanges()
+        if mask & AttributeChangeField.permissions != 0 { changes.permissions = try readVarintUInt32("permissions") }
+        if mask & AttributeChangeField.uid != 0 { changes.uid = try readVarintUInt32("uid") }
+        if mask & AttributeChangeField.gid != 0 { changes.gid = try readVarintUInt32("gid") }
+        if mask & AttributeChangeField.size != 0 { changes.size = try readVarint() }
+        if mask & AttributeChangeField.atime != 0 { changes.atime = try readTimestamp() }
+        if mask & AttributeChangeField.mtime != 0 { changes.mtime = try readTimestamp() }
+        return changes
+    }
+}
+
+enum FileContentTag: UInt8 {
+    case inline = 0
+    case blocks = 1
+}
+
+/// Bits of the `setAttributes` presence mask, in the order the present fields follow it.
+enum AttributeChangeField {
+    static let permissions: UInt8 = 1 << 0
+    static let uid: UInt8 = 1 << 1
+    static let gid: UInt8 = 1 << 2
+    static let size: UInt8 = 1 << 3
+    static let atime: UInt8 = 1 << 4
+    static let mtime: UInt8 = 1 << 5
+    static let all: UInt8 = 0b11_1111
+}
