@@ -1,0 +1,206 @@
+import Buffers
+import Synchronization
+import VaultCrypto
+import VolumePool
+
+/// Stores immutable blocks of file content: each block (at most `blockSize` plaintext bytes)
+/// becomes one erasure-coded pool object under a fresh random id, holding the block's 32 KiB
+/// chunks each sealed with the content key (layout: `BlockLayout`, docs/FORMAT-vault.md).
+///
+/// - `write` seals chunk by chunk while the pool pulls bytes; no sealed copy of the block is
+///   made. With `durable: false` (the normal case) the block is on stable storage only after
+///   `pool.sync()`, which the journal runs before committing records that reference it.
+/// - `read` fetches only the sealed chunks a range touches (one ranged `pool.get` per run of
+///   chunks not in the cache), authenticates each, and copies out the requested bytes.
+///   Damage the pool cannot repair, tampering, and chunks moved from another place or block
+///   all fail with `.io`; no unauthenticated byte is ever returned.
+/// - `delete` removes the object; callers delete only blocks no durable metadata references.
+///
+/// Thread-safe; reads and writes of different blocks run in parallel.
+public final class BlockStore: Sendable {
+    /// Plaintext bytes a block holds at most.
+    public static let blockSize = 4 << 20
+    /// Plaintext bytes per sealed chunk.
+    public static let chunkSize = ContentCipher.chunkSize
+
+    public let pool: VolumePool
+    public let cipher: ContentCipher
+    public let cache: ChunkCache
+    private let statistics = Mutex(Statistics())
+
+    /// What the store has done since it was created (tests and benchmarks read it).
+    public struct Statistics: Sendable, Equatable {
+        public var blocksWritten = 0
+        public var plaintextBytesWritten = 0
+        public var chunksSealed = 0
+        public var chunksOpened = 0
+        /// Ranged `pool.get` calls made by reads (0 for reads served by the cache).
+        public var objectFetches = 0
+        public var blocksDeleted = 0
+        /// Deletes the pool could not complete; the leftovers are orphans for fsck/heal.
+        public var deleteFailures = 0
+    }
+
+    public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20)) {
+        self.pool = pool
+        self.cipher = cipher
+        self.cache = cache
+    }
+
+    public var counters: Statistics { statistics.withLock { $0 } }
+
+    /// Length of the pool object that holds a block of `plaintextLength` bytes: whole sealed
+    /// chunks, so only the plaintext length rounded up to 32 KiB shows on the volumes.
+    public func storedLength(plaintextLength: Int) -> Int {
+        layout(plaintextLength).storedLength
+    }
+
+    // MARK: - Write
+
+    /// Seals `plaintext` (at most `blockSize` bytes) into a new block and returns its reference.
+    public func write(_ plaintext: UnsafeRawBufferPointer, durable: Bool) throws(VaultError) -> BlockReference {
+        guard plaintext.count <= Self.blockSize else {
+            throw VaultError(.invalidArgument, "a block holds at most \(Self.blockSize) bytes, \(plaintext.count) given")
+        }
+        let id = ObjectID.random()
+        let layout = layout(plaintext.count)
+        try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
+            var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
+                                            staging: staging, paddedTail: paddedTail)
+            do {
+                try pool.put(id, from: &source, length: layout.storedLength, durable: durable)
+            } catch {
+                throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
+            }
+        }
+        statistics.withLock {
+            $0.blocksWritten += 1
+            $0.plaintextBytesWritten += plaintext.count
+            $0.chunksSealed += layout.chunkCount
+        }
+        return BlockReference(id: id, length: UInt32(plaintext.count))
+    }
+
+    // MARK: - Read
+
+    /// Copies bytes `range` of the block's plaintext to the start of `output`.
+    ///
+    /// Chunks found in the cache are copied from it; every other run of touched chunks is
+    /// fetched with one ranged get, authenticated, cached and copied. On error `output` may
+    /// hold some authenticated bytes of the range, never anything else.
+    public func read(_ block: BlockReference, range: Range<Int>,
+                     into output: UnsafeMutableRawBufferPointer) throws(VaultError) {
+        let length = Int(block.length)
+        guard length <= Self.blockSize, range.lowerBound >= 0, range.upperBound <= length else {
+            throw VaultError(.invalidArgument, "reading block \(block.id.hex): range \(range.lowerBound)..<\(range.upperBound) "
+                + "lies outside its \(length) bytes")
+        }
+        guard output.count >= range.count else {
+            throw VaultError(.invalidArgument, "reading block \(block.id.hex): \(range.count) bytes asked into a buffer of \(output.count)")
+        }
+        guard !range.isEmpty, let destination = output.baseAddress else { return }
+        let layout = layout(length)
+        let chunks = layout.chunks(covering: range)
+        // Each chunk is looked up exactly once: a hit is copied out on the spot, a miss joins
+        // the run of misses that one ranged get will fetch.
+        var chunk = chunks.lowerBound
+        while chunk < chunks.upperBound {
+            if copyFromCache(block.id, chunk: chunk, layout: layout, range: range, output: destination) {
+                chunk += 1
+                continue
+            }
+            var runEnd = chunk + 1
+            var runEndWasCached = false
+            while runEnd < chunks.upperBound {
+                if copyFromCache(block.id, chunk: runEnd, layout: layout, range: range, output: destination) {
+                    runEndWasCached = true
+                    break
+                }
+                runEnd += 1
+            }
+            try fetch(block.id, chunks: chunk ..< runEnd, layout: layout, range: range, output: destination)
+            chunk = runEnd + (runEndWasCached ? 1 : 0)
+        }
+    }
+
+    private func copyFromCache(_ id: ObjectID, chunk: Int, layout: BlockLayout, range: Range<Int>,
+                               output: UnsafeMutableRawPointer) -> Bool {
+        let chunkRange = layout.plaintextRange(ofChunk: chunk)
+        let wanted = chunkRange.clamped(to: range)
+        let local = wanted.lowerBound - chunkRange.lowerBound ..< wanted.upperBound - chunkRange.lowerBound
+        return cache.copy(ChunkCache.Key(block: id, chunk: UInt32(chunk)), range: local,
+                          to: output + (wanted.lowerBound - range.lowerBound))
+    }
+
+    /// Fetches, authenticates, caches and copies out the chunks `chunks` with one ranged get.
+    private func fetch(_ id: ObjectID, chunks: Range<Int>, layout: BlockLayout, range: Range<Int>,
+                       output: UnsafeMutableRawPointer) throws(VaultError) {
+        let info: ObjectInfo
+        let chunksOpened: Int
+        (info, chunksOpened) = try withChunkBuffers { (staging, plaintext) throws(VaultError) -> (ObjectInfo, Int) in
+            var sink = ChunkOpeningSink(cipher: cipher, block: id, layout: layout, cache: cache,
+                                        firstChunk: chunks.lowerBound, requested: range, output: output,
+                                        staging: staging, plaintext: plaintext)
+            let info: ObjectInfo
+            do {
+                info = try pool.get(id, range: layout.storedRange(ofChunks: chunks), into: &sink)
+            } catch {
+                throw BlockStoreFailure.vaultError(error, cryptoFailure: sink.failure, operation: .read, block: id)
+            }
+            guard sink.nextChunk == chunks.upperBound, sink.endsOnChunkBoundary else {
+                throw VaultError(.io, "reading block \(id.hex): the pool delivered chunks up to \(sink.nextChunk) "
+                    + "of \(chunks.lowerBound)..<\(chunks.upperBound)")
+            }
+            return (info, chunks.count)
+        }
+        statistics.withLock {
+            $0.objectFetches += 1
+            $0.chunksOpened += chunksOpened
+        }
+        // Authenticated chunks under the right id and index, but a different object length,
+        // mean the object was truncated, extended or rolled back to other content.
+        guard info.length == layout.storedLength else {
+            throw BlockStoreFailure.lengthMismatch(block: id, stored: info.length, expected: layout.storedLength,
+                                                   plaintextLength: layout.length)
+        }
+    }
+
+    // MARK: - Delete
+
+    /// Removes the block's object and its cached chunks. Shards that cannot be removed now
+    /// (a volume offline or failing) are left for `heal`/`fsck --repair` and counted in
+    /// `counters.deleteFailures`; the block must no longer be referenced either way.
+    public func delete(_ block: BlockReference) {
+        cache.remove(block: block.id, chunkCount: layout(Int(block.length)).chunkCount)
+        let removed: Bool
+        do {
+            try pool.delete(block.id)
+            removed = true
+        } catch {
+            removed = false
+        }
+        statistics.withLock {
+            $0.blocksDeleted += 1
+            if !removed { $0.deleteFailures += 1 }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func layout(_ plaintextLength: Int) -> BlockLayout {
+        BlockLayout(length: plaintextLength, cipherOverhead: cipher.overhead)
+    }
+
+    /// Two chunk buffers from this thread's pool, held until `body` returns.
+    private func withChunkBuffers<Result>(
+        _ body: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer) throws(VaultError) -> Result
+    ) throws(VaultError) -> Result {
+        let first = ChunkBufferPool.take()
+        let second = ChunkBufferPool.take()
+        return try withExtendedLifetime(first) { () throws(VaultError) -> Result in
+            try withExtendedLifetime(second) { () throws(VaultError) -> Result in
+                try body(first.bytes, second.bytes)
+            }
+        }
+    }
+}
