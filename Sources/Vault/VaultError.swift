@@ -6,7 +6,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible {
     public enum Code: Equatable, Sendable {
         case notFound, exists, notDirectory, isDirectory, notEmpty, invalidArgument
         case nameTooLong, notPermitted, accessDenied, noAttribute, notSupported, tooManyLinks
-        case fileTooLarge, noSpace, io, readOnly, badHandle, rangeNotSatisfiable
+        case fileTooLarge, noSpace, io, readOnly, badHandle, rangeNotSatisfiable, argumentListTooLong
     }
 
     public var code: Code
@@ -37,6 +37,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible {
         case .readOnly: return EROFS
         case .badHandle: return EBADF
         case .rangeNotSatisfiable: return EINVAL
+        case .argumentListTooLong: return E2BIG
         }
     }
 

@@ -25,13 +25,13 @@ public final class ObjectNamer: Sendable {
 
     /// The 16-byte id, as (high, low) big-endian halves.
     public func identifier(kind: UInt32, sequence: UInt64) -> (high: UInt64, low: UInt64) {
-        var message = (kind.littleEndian, sequence.littleEndian)
+        // Spelled out byte by byte: a (UInt32, UInt64) tuple would carry 4 bytes of padding.
+        var message = [UInt8](repeating: 0, count: 12)
+        for byte in 0 ..< 4 { message[byte] = UInt8(truncatingIfNeeded: kind >> (8 * UInt32(byte))) }
+        for byte in 0 ..< 8 { message[4 + byte] = UInt8(truncatingIfNeeded: sequence >> (8 * UInt64(byte))) }
         var digest = [UInt8](repeating: 0, count: 16)
         subkey.withUnsafeBytes { key in
-            withUnsafeBytes(of: &message) { input in
-                _ = crypto_generichash(&digest, 16, input.baseAddress!.assumingMemoryBound(to: UInt8.self), 4 + 8,
-                                       key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
-            }
+            _ = crypto_generichash(&digest, 16, message, 12, key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
         }
         let high = digest[0 ..< 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let low = digest[8 ..< 16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }

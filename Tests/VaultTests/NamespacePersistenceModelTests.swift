@@ -1,3 +1,4 @@
+import VaultCrypto
 import Foundation
 import Testing
 @testable import Vault

@@ -1,3 +1,4 @@
+import VaultCrypto
 import Testing
 import VolumePool
 @testable import Vault

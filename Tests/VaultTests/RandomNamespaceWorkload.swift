@@ -1,3 +1,4 @@
+import VaultCrypto
 import VolumePool
 @testable import Vault
 

@@ -1,5 +1,8 @@
 /// The one place the tree changes. Records reaching here were validated when first made; on
-/// replay they are applied to the same state they were made against, so no check can fail.
+/// replay they are applied to the same state they were made against, with one difference:
+/// replay has no open handles, so an unlinked file that was still open disappears at its
+/// unlink instead of at its release. Records that later touch such an inode (writes flushed
+/// after the unlink, the release) find it gone and are skipped.
 /// Returns the content of an inode that stopped existing, for its blocks to be freed.
 extension Namespace {
     @discardableResult
@@ -22,7 +25,7 @@ extension Namespace {
         case let .rename(from, fromName, to, toName, mode, time):
             return applyRename(from, fromName, to, toName, mode, time)
         case let .setAttributes(inode, changes, time):
-            let node = nodes[inode]!
+            guard let node = nodes[inode] else { return nil }
             if let permissions = changes.permissions { node.attributes.permissions = permissions & 0o7777 }
             if let uid = changes.uid { node.attributes.uid = uid }
             if let gid = changes.gid { node.attributes.gid = gid }
@@ -31,19 +34,21 @@ extension Namespace {
             node.attributes.ctime = time
             return nil
         case let .setContent(inode, content, size, time):
-            let node = nodes[inode]!
+            guard let node = nodes[inode] else { return nil }
             node.content = content
             node.attributes.size = size
             node.attributes.mtime = time
             node.attributes.ctime = time
             return nil
         case let .setXattr(inode, name, value, time):
-            nodes[inode]!.xattrs[name] = value
-            nodes[inode]!.attributes.ctime = time
+            guard let node = nodes[inode] else { return nil }
+            node.xattrs[name] = value
+            node.attributes.ctime = time
             return nil
         case let .removeXattr(inode, name, time):
-            nodes[inode]!.xattrs[name] = nil
-            nodes[inode]!.attributes.ctime = time
+            guard let node = nodes[inode] else { return nil }
+            node.xattrs[name] = nil
+            node.attributes.ctime = time
             return nil
         case let .release(inode):
             guard let node = nodes[inode], node.attributes.nlink == 0 else { return nil }

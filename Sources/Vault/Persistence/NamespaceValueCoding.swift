@@ -1,3 +1,4 @@
+import VaultCrypto
 import VolumePool
 
 /// Encodings of the namespace's value types, shared by journal records and snapshots so a

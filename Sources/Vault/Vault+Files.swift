@@ -1,0 +1,253 @@
+import Foundation
+import VolumePool
+
+/// Open files, reads, writes, truncation and flushing.
+extension Vault {
+    /// Files whose final size is at most this live inside their metadata record.
+    public static let inlineLimit = 2048
+
+    /// Opens a regular file; the handle keeps an unlinked file readable until `release`.
+    public func open(_ inode: InodeNumber) throws(VaultError) -> FileHandle {
+        let (attributes, content) = try read { (namespace) throws(VaultError) in
+            (try namespace.attributes(inode), try namespace.content(inode))
+        }
+        let file = openFiles.retain(inode) { OpenFile(inode: inode, size: attributes.size, content: content) }
+        return FileHandle(file: file)
+    }
+
+    /// Flushes and closes a handle. The last handle of an unlinked file frees it.
+    public func release(_ handle: FileHandle) throws(VaultError) {
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        let flushed = Result { () throws(VaultError) in try flush(file) }
+        guard openFiles.release(file) else { return try flushed.get() }
+        if let freed = try mutate({ (namespace) throws(VaultError) in
+            guard let (record, content) = namespace.release(file.inode) else { return (FileContent?.none, []) }
+            return (content, [record])
+        }) {
+            freeAfterDurable(freed)
+        }
+        try flushed.get()
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns how many (0 at end of file).
+    public func read(_ handle: FileHandle, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) -> Int {
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        return try readLocked(file, at: offset, into: buffer)
+    }
+
+    private func readLocked(_ file: OpenFile, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) -> Int {
+        guard offset < file.size else { return 0 }
+        let end = min(file.size, offset + UInt64(buffer.count))
+        var written = 0
+        for (index, local) in OpenFile.blocks(covering: offset ..< end) {
+            let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + local.count])
+            if let dirty = file.dirtyBlocks[index] {
+                try readDirty(dirty, file: file, block: index, range: local, into: destination)
+            } else {
+                try readStored(file.content, block: index, range: local, into: destination)
+            }
+            written += local.count
+        }
+        return written
+    }
+
+    /// Writes `bytes` at `offset` (the caller resolves O_APPEND with `size(of:)`).
+    public func write(_ handle: FileHandle, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(VaultError) {
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        let end = offset + UInt64(bytes.count)
+        guard end <= Self.maximumFileSize else { throw VaultError(.fileTooLarge, "write would pass the maximum file size") }
+        var consumed = 0
+        for (index, local) in OpenFile.blocks(covering: offset ..< end) {
+            let dirty = try dirtyBlock(file, index)
+            let firstChunk = local.lowerBound / OpenFile.chunkSize
+            let lastChunk = (local.upperBound - 1) / OpenFile.chunkSize
+            for chunk in firstChunk ... lastChunk where !dirty.isLoaded(chunk) {
+                let chunkRange = chunk * OpenFile.chunkSize ..< (chunk + 1) * OpenFile.chunkSize
+                if local.lowerBound > chunkRange.lowerBound || local.upperBound < chunkRange.upperBound {
+                    try readStored(file.content, block: index, range: chunkRange,
+                                   into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[chunkRange]))
+                }
+                dirty.markLoaded(chunk)
+            }
+            dirty.bytes.baseAddress!.advanced(by: local.lowerBound)
+                .copyMemory(from: bytes.baseAddress!.advanced(by: consumed), byteCount: local.count)
+            consumed += local.count
+            file.size = max(file.size, UInt64(index * OpenFile.blockSize + local.upperBound))
+            if local.upperBound == OpenFile.blockSize {
+                try seal(file, blocks: [index])  // a full block leaves memory at once
+            }
+        }
+    }
+
+    /// Writes back everything buffered for this handle's file (not yet durable: see `sync`).
+    public func flush(_ handle: FileHandle) throws(VaultError) {
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        try flush(file)
+    }
+
+    /// fsync: flush, then wait for the journal.
+    public func fsync(_ handle: FileHandle) throws(VaultError) {
+        try flush(handle)
+        try sync()
+    }
+
+    /// The size of an open file including unflushed writes.
+    public func size(of handle: FileHandle) -> UInt64 {
+        handle.file.lock.lock()
+        defer { handle.file.lock.unlock() }
+        return handle.file.size
+    }
+
+    /// Sets the size of a regular file (truncate/ftruncate), open or not.
+    public func truncate(_ inode: InodeNumber, to size: UInt64) throws(VaultError) {
+        guard size <= Self.maximumFileSize else { throw VaultError(.fileTooLarge, "size exceeds the maximum file size") }
+        let handle = try open(inode)
+        defer { try? release(handle) }
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        try flush(file)
+        var content = file.content
+        if case var .blocks(slots) = content {
+            let keep = Int((size + UInt64(OpenFile.blockSize) - 1) / UInt64(OpenFile.blockSize))
+            if slots.count > keep { slots.removeSubrange(keep...) }
+            let tail = Int(size % UInt64(OpenFile.blockSize))
+            if tail > 0, keep > 0, keep <= slots.count, let last = slots[keep - 1], Int(last.length) > tail {
+                slots[keep - 1] = try rewrite(last, keeping: tail)
+            }
+            content = .blocks(slots)
+        } else if case let .inline(bytes) = content {
+            if size <= UInt64(Self.inlineLimit) {
+                content = .inline(Array(bytes.prefix(Int(size))) + [UInt8](repeating: 0, count: max(0, Int(size) - bytes.count)))
+            } else {
+                content = bytes.isEmpty ? .blocks([]) : .blocks([try store(bytes)])
+            }
+        }
+        file.size = size
+        try record(file, content: content)
+    }
+
+    // MARK: Internals
+
+    static let maximumFileSize: UInt64 = 1 << 44
+
+    func readStored(_ content: FileContent, block index: Int, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        switch content {
+        case let .inline(bytes):
+            let start = index * OpenFile.blockSize + range.lowerBound
+            let available = max(0, min(bytes.count - start, range.count))
+            if available > 0 {
+                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: available) }
+            }
+        case let .blocks(slots):
+            guard index < slots.count, let block = slots[index] else { return }
+            let stored = range.clamped(to: 0 ..< Int(block.length))
+            guard !stored.isEmpty else { return }
+            try blocks.read(block, range: stored,
+                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< stored.count]))
+        }
+    }
+
+    private func readDirty(_ dirty: DirtyBlock, file: OpenFile, block index: Int, range: Range<Int>,
+                           into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) {
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let chunk = position / OpenFile.chunkSize
+            let end = min(range.upperBound, (chunk + 1) * OpenFile.chunkSize)
+            let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[(position - range.lowerBound) ..< (end - range.lowerBound)])
+            if dirty.isLoaded(chunk) {
+                destination.baseAddress!.copyMemory(from: dirty.bytes.baseAddress! + position, byteCount: end - position)
+            } else {
+                try readStored(file.content, block: index, range: position ..< end, into: destination)
+            }
+            position = end
+        }
+    }
+
+    private func dirtyBlock(_ file: OpenFile, _ index: Int) throws(VaultError) -> DirtyBlock {
+        if let existing = file.dirtyBlocks[index] { return existing }
+        let block = DirtyBlock()
+        file.dirtyBlocks[index] = block
+        return block
+    }
+
+    /// Seals every dirty block and records the file's content and size.
+    func flush(_ file: OpenFile) throws(VaultError) {
+        let recordedSize = try read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).size }
+        guard file.isDirty || recordedSize != file.size else { return }
+        if file.size <= UInt64(Self.inlineLimit) {
+            var bytes = [UInt8](repeating: 0, count: Int(file.size))
+            _ = try bytes.withMutableVaultBytes { (raw) throws(VaultError) in try readLocked(file, at: 0, into: raw) }
+            file.dirtyBlocks.removeAll()
+            return try record(file, content: .inline(bytes))
+        }
+        try seal(file, blocks: file.dirtyBlocks.keys.sorted())
+        if recordedSize != file.size { try record(file, content: file.content) }
+    }
+
+    /// Encrypts and stores the given dirty blocks, then records the new content.
+    private func seal(_ file: OpenFile, blocks indices: [Int]) throws(VaultError) {
+        guard !indices.isEmpty else { return }
+        var slots: [BlockReference?]
+        switch file.content {
+        case let .blocks(existing): slots = existing
+        case let .inline(bytes):
+            slots = []
+            if !bytes.isEmpty, file.dirtyBlocks[0] == nil { slots = [try store(bytes)] }
+        }
+        for index in indices {
+            guard let dirty = file.dirtyBlocks[index] else { continue }
+            let start = UInt64(index) * UInt64(OpenFile.blockSize)
+            guard file.size > start else { file.dirtyBlocks[index] = nil; continue }
+            let length = Int(min(UInt64(OpenFile.blockSize), file.size - start))
+            for chunk in 0 ..< (length + OpenFile.chunkSize - 1) / OpenFile.chunkSize where !dirty.isLoaded(chunk) {
+                let range = chunk * OpenFile.chunkSize ..< (chunk + 1) * OpenFile.chunkSize
+                try readStored(file.content, block: index, range: range, into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[range]))
+                dirty.markLoaded(chunk)
+            }
+            let reference = try blocks.write(UnsafeRawBufferPointer(rebasing: dirty.bytes[0 ..< length]), durable: false)
+            while slots.count <= index { slots.append(nil) }
+            slots[index] = reference
+            file.dirtyBlocks[index] = nil
+        }
+        try record(file, content: .blocks(slots))
+    }
+
+    /// A copy of `block` cut to its first `length` bytes (truncation inside a block).
+    private func rewrite(_ block: BlockReference, keeping length: Int) throws(VaultError) -> BlockReference {
+        var bytes = [UInt8](repeating: 0, count: length)
+        try bytes.withMutableVaultBytes { (raw) throws(VaultError) in try blocks.read(block, range: 0 ..< length, into: raw) }
+        return try store(bytes)
+    }
+
+    private func store(_ bytes: [UInt8]) throws(VaultError) -> BlockReference {
+        try bytes.withVaultBytes { (raw) throws(VaultError) in try blocks.write(raw, durable: false) }
+    }
+
+    /// Records the file's content and size; blocks no longer referenced are freed once the
+    /// record is durable.
+    private func record(_ file: OpenFile, content: FileContent) throws(VaultError) {
+        let size = file.size
+        let released = try mutate { (namespace) throws(VaultError) in
+            let (record, released) = try namespace.setContent(file.inode, content, size: size, time: .now)
+            return (released, [record])
+        }
+        file.content = content
+        freeAfterDurable(released.map(\.id))
+    }
+}
+
+/// An open file as the front doors hold it.
+public struct FileHandle: Sendable {
+    let file: OpenFile
+    public var inode: InodeNumber { file.inode }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import VaultCrypto
+import VolumePool
+
+/// An unlocked vault: the POSIX surface (by inode) that the FUSE and S3 doors serve.
+///
+/// All state lives in one namespace guarded by one lock; metadata operations run to
+/// completion on the caller's thread. Every mutation appends its record to the journal
+/// without waiting; `sync()` waits for durability (fsync, syncfs, S3 PUT completion).
+public final class Vault: @unchecked Sendable {
+    public let pool: VolumePool
+    public let keyFile: KeyFile
+    let names: NameCipher
+    let metadata: MetadataCipher
+    let namespace: Namespace
+    let journal: Journal
+    let blocks: BlockStore
+    let openFiles = OpenFileTable()
+    /// Serialises every namespace access. The journal takes it for checkpoint snapshots.
+    let lock = NSLock()
+
+    public struct Options: Sendable {
+        public var pool = VolumePool.Options()
+        /// How long records may wait for company before a commit (the crash window of
+        /// operations not followed by fsync).
+        public var commitInterval: TimeInterval = 0.2
+        /// Journal segments between checkpoints.
+        public var checkpointInterval = 512
+        /// Memory for decrypted chunks kept for re-reading.
+        public var cacheBytes = 64 << 20
+        public init() {}
+    }
+
+    /// Creates a vault over empty directories (default 4+2, 1+0 for a single volume).
+    public static func create(volumePaths: [String], dataShards: Int, parityShards: Int,
+                              password: borrowing SecureBytes, strength: KDFStrength,
+                              owner: (uid: UInt32, gid: UInt32) = (getuid(), getgid())) throws {
+        do {
+            try VolumePool.create(volumePaths: volumePaths, dataShards: dataShards, parityShards: parityShards)
+        } catch {
+            throw VaultError(.invalidArgument, "\(error)")
+        }
+        let pool = try openPool(volumePaths, options: .init())
+        defer { pool.close() }
+        let (keyFile, keys) = try wrapCrypto { () throws(CryptoError) in try KeyFile.create(password: password, strength: strength) }
+        defer { keys.close() }
+        try KeyFileSlots(pool: pool).replace(nil, with: keyFile)
+        let store = try metadataStore(pool: pool, keys: keys, algorithm: keyFile.contentAlgorithm)
+        let root = Namespace(rootID: .random(), permissions: 0o755, uid: owner.uid, gid: owner.gid, time: .now)
+        try store.write(root.snapshot(), kind: .checkpoint, sequence: 1)
+        try store.writeSuperblock(Superblock(epoch: 1, checkpointSequence: 1, journalStart: 1))
+    }
+
+    /// Opens and unlocks the vault on `volumePaths`, replaying its journal.
+    public init(volumePaths: [String], password: borrowing SecureBytes, options: Options = Options()) throws {
+        let pool = try Self.openPool(volumePaths, options: options.pool)
+        do {
+            let (stored, keys) = try KeyFileSlots(pool: pool).unlock(password: password)
+            defer { keys.close() }
+            keyFile = stored.file
+            names = try Self.wrapCrypto { () throws(CryptoError) in try NameCipher(keys: keys) }
+            metadata = try Self.wrapCrypto { () throws(CryptoError) in try MetadataCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
+            let content = try Self.wrapCrypto { () throws(CryptoError) in try ContentCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
+            blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes))
+            let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
+            let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
+                                         decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()
+            namespace = recovered.namespace
+            journal = Journal(store: store, position: recovered.position, encodeRecords: NamespaceRecord.encodeRecords,
+                              commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval)
+        } catch {
+            pool.close()
+            throw error
+        }
+        self.pool = pool
+        journal.checkpointSource = self
+        namespace.isOpen = { [openFiles] in openFiles.isOpen($0) }
+    }
+
+    /// Commits everything, writes a checkpoint, and releases the volumes.
+    public func close() throws {
+        defer { pool.close() }
+        try journal.close()
+    }
+
+    /// Returns once every change made so far is durable on a quorum of volumes.
+    public func sync() throws(VaultError) {
+        try journal.sync()
+    }
+
+    /// Runs a namespace mutation under the lock and journals the record it produced.
+    func mutate<Result>(_ body: (Namespace) throws(VaultError) -> (Result, [NamespaceRecord])) throws(VaultError) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        let (result, records) = try body(namespace)
+        for record in records { journal.append(record) }
+        return result
+    }
+
+    func read<Result>(_ body: (Namespace) throws(VaultError) -> Result) throws(VaultError) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(namespace)
+    }
+
+    private static func openPool(_ paths: [String], options: VolumePool.Options) throws(VaultError) -> VolumePool {
+        do {
+            return try VolumePool.open(volumePaths: paths, options: options)
+        } catch {
+            throw VaultError(.io, "\(error)")
+        }
+    }
+
+    private static func metadataStore(pool: VolumePool, keys: MasterKeys, algorithm: AEADAlgorithm) throws(VaultError) -> MetadataStore {
+        let protection = try wrapCrypto { () throws(CryptoError) in
+            CryptoMetadataProtection(cipher: try MetadataCipher(keys: keys, algorithm: algorithm), namer: try ObjectNamer(keys: keys))
+        }
+        return MetadataStore(pool: pool, protection: protection)
+    }
+
+    static func wrapCrypto<T>(_ body: () throws(CryptoError) -> T) throws(VaultError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw VaultError(error)
+        }
+    }
+}
+
+extension Vault: CheckpointSource {
+    func withNamespaceQuiesced<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func namespaceSnapshot() -> [UInt8] { namespace.snapshot() }
+}
+
+extension Timestamp {
+    /// The current wall-clock time in nanoseconds.
+    static var now: Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
