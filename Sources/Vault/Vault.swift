@@ -74,6 +74,10 @@ public final class Vault: @unchecked Sendable {
         }
         self.pool = pool
         journal.checkpointSource = self
+        // Files unlinked while open before the last unmount or crash have no handles now.
+        for content in namespace.removeOrphans() {
+            for id in content.blockIDs { try? pool.delete(id) }
+        }
         namespace.isOpen = { [openFiles] in openFiles.isOpen($0) }
     }
 

@@ -139,6 +139,14 @@ extension Namespace {
         return (.release(inode: inode), content)
     }
 
+    /// Forgets unlinked inodes no handle holds any more — after a remount, every one of them.
+    /// Returns their contents, whose blocks nothing else references.
+    public func removeOrphans() -> [FileContent] {
+        let orphans = nodes.filter { !$0.value.isDirectory && $0.value.attributes.nlink == 0 && !isOpen($0.key) }
+        for inode in orphans.keys { nodes[inode] = nil }
+        return orphans.values.map(\.content)
+    }
+
     private func applied(_ record: NamespaceRecord) -> NamespaceRecord {
         apply(record)
         return record
