@@ -83,10 +83,14 @@ struct DirectoryContents: Sendable {
     }
 
     /// Re-inserts a child with its recorded cookie (checkpoint load, in cookie order).
-    mutating func restore(_ name: SealedName, inode: InodeNumber, cookie: UInt64) {
-        children[name] = Child(inode: inode, cookie: cookie)
+    /// Returns false when the name was already present (a corrupt checkpoint; the loader
+    /// throws and drops this directory), so the loader needs no separate lookup.
+    @discardableResult
+    mutating func restore(_ name: SealedName, inode: InodeNumber, cookie: UInt64) -> Bool {
+        let previous = children.updateValue(Child(inode: inode, cookie: cookie), forKey: name)
         order.append((cookie, name))
         nextCookie = max(nextCookie, cookie + 1)
+        return previous == nil
     }
 
     private func position(ofCookie cookie: UInt64) -> Int? {

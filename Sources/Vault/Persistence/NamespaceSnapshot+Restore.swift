@@ -5,15 +5,21 @@
 extension Namespace {
     public convenience init(snapshot bytes: [UInt8]) throws(FormatDecodingError) {
         var reader = BinaryReader(bytes)
-        let (nodes, nextInode) = try Self.decodeSnapshot(from: &reader)
+        let decoded = try Self.decodeSnapshot(from: &reader)
         try reader.expectEnd("the snapshot's last node")
-        try Self.validate(nodes, nextInode: nextInode)
-        self.init(restoring: nodes, nextInode: nextInode)
+        try Self.validate(decoded)
+        self.init(restoring: decoded.nodes, nextInode: decoded.nextInode)
     }
 
-    private static func decodeSnapshot(
-        from reader: inout BinaryReader
-    ) throws(FormatDecodingError) -> (nodes: [InodeNumber: Node], nextInode: InodeNumber) {
+    /// What decoding learns on the way, so validation need not walk the table again for it.
+    private struct DecodedSnapshot {
+        var nodes: [InodeNumber: Node]
+        var nextInode: InodeNumber
+        var highestInode: InodeNumber
+        var directoryCount: Int
+    }
+
+    private static func decodeSnapshot(from reader: inout BinaryReader) throws(FormatDecodingError) -> DecodedSnapshot {
         let magic = try reader.readRaw(NamespaceSnapshotFormat.magic.count)
         guard magic == NamespaceSnapshotFormat.magic else { throw .malformed("not a namespace snapshot (bad magic)") }
         let version = try reader.readUInt8()
@@ -27,6 +33,7 @@ extension Namespace {
         var nodes: [InodeNumber: Node] = [:]
         nodes.reserveCapacity(count)
         var inode: InodeNumber = 0
+        var directoryCount = 0
         for _ in 0 ..< count {
             let deltaStart = reader.position
             let delta = try reader.readVarint()
@@ -35,9 +42,11 @@ extension Namespace {
                 throw .malformed("inode numbers must strictly increase (delta \(delta) at \(deltaStart))")
             }
             inode = next
-            nodes[inode] = try readNode(inode, from: &reader)
+            let node = try readNode(inode, from: &reader)
+            if node.isDirectory { directoryCount += 1 }
+            nodes[inode] = node
         }
-        return (nodes, nextInode)
+        return DecodedSnapshot(nodes: nodes, nextInode: nextInode, highestInode: inode, directoryCount: directoryCount)
     }
 
     private static func readNode(_ inode: InodeNumber, from reader: inout BinaryReader) throws(FormatDecodingError) -> Node {
@@ -105,9 +114,9 @@ extension Namespace {
             }
             cookie += delta
             let child = try reader.readInode()
-            let name = try reader.readName()
-            guard contents[name] == nil else { throw .malformed("directory \(inode) holds one name twice") }
-            contents.restore(name, inode: child, cookie: cookie)
+            guard contents.restore(try reader.readName(), inode: child, cookie: cookie) else {
+                throw .malformed("directory \(inode) holds one name twice")
+            }
         }
         contents.restore(nextCookie: nextCookie)
         return contents
@@ -119,31 +128,32 @@ extension Namespace {
     /// in the directory its ".." names; link counts match the entries (plus "." and ".."
     /// for directories); no inode is at or past `nextInode`. Files with no entry are allowed
     /// only with nlink 0: unlinked but still open when the snapshot was taken.
-    private static func validate(_ nodes: [InodeNumber: Node], nextInode: InodeNumber) throws(FormatDecodingError) {
+    ///
+    /// One pass over the entries, one over the nodes. A non-directory's `parent` field means
+    /// nothing (it is only ".." for directories), so it counts that file's entries meanwhile
+    /// instead of a million-entry side table, and is reset to 0 afterwards.
+    private static func validate(_ decoded: DecodedSnapshot) throws(FormatDecodingError) {
+        let nodes = decoded.nodes
+        guard decoded.highestInode < decoded.nextInode else {
+            throw .inconsistent("inode \(decoded.highestInode) is not below next inode \(decoded.nextInode)")
+        }
         guard let root = nodes[rootInode], let rootContents = root.directory else {
             throw .inconsistent("the root inode \(rootInode) is missing or not a directory")
         }
         guard root.parent == rootInode else { throw .inconsistent("the root's parent is \(root.parent), not itself") }
-        var directoryCount = 0
-        for (inode, node) in nodes {
-            guard inode < nextInode else { throw .inconsistent("inode \(inode) is not below next inode \(nextInode)") }
-            if node.isDirectory { directoryCount += 1 }
-        }
 
-        var names: [InodeNumber: UInt32] = [:]
-        names.reserveCapacity(nodes.count)
         var reached: Set<InodeNumber> = [rootInode]
         var pending: [(inode: InodeNumber, node: Node, contents: DirectoryContents)] = [(rootInode, root, rootContents)]
         while let next = pending.popLast() {
             let directory = next.inode
             var subdirectories: UInt32 = 0
-            for child in next.contents.orderedChildren {
+            // Hash order is fine here: only counts and parent links are checked.
+            for child in next.contents.children.values {
                 guard let childNode = nodes[child.inode] else {
                     throw .inconsistent("directory \(directory) has an entry for missing inode \(child.inode)")
                 }
                 guard let childContents = childNode.directory else {
-                    names[child.inode, default: 0] += 1
-                    if childNode.parent == 0 { childNode.parent = directory }
+                    childNode.parent += 1
                     continue
                 }
                 guard childNode.parent == directory, reached.insert(child.inode).inserted else {
@@ -156,12 +166,13 @@ extension Namespace {
                 throw .inconsistent("directory \(directory) has nlink \(next.node.attributes.nlink) but \(subdirectories) subdirectories")
             }
         }
-        guard reached.count == directoryCount else {
-            throw .inconsistent("\(directoryCount - reached.count) directories cannot be reached from the root")
+        guard reached.count == decoded.directoryCount else {
+            throw .inconsistent("\(decoded.directoryCount - reached.count) directories cannot be reached from the root")
         }
         for (inode, node) in nodes where !node.isDirectory {
-            let entries = names[inode] ?? 0
-            guard node.attributes.nlink == entries else {
+            let entries = node.parent
+            node.parent = 0
+            guard UInt64(node.attributes.nlink) == entries else {
                 throw .inconsistent("inode \(inode) has nlink \(node.attributes.nlink) but \(entries) entries")
             }
         }
