@@ -13,13 +13,14 @@ final class BlockStoreFixture {
     let cipher: ContentCipher
     let store: BlockStore
 
-    init(dataShards: Int = 4, parityShards: Int = 2, cacheBudget: Int = 8 << 20,
-         algorithm: AEADAlgorithm = .aes256GCM) throws {
+    init(dataShards: Int = 4, parityShards: Int = 2, stripeSize: Int = VolumePool.defaultStripeSize,
+         cacheBudget: Int = 8 << 20, algorithm: AEADAlgorithm = .aes256GCM) throws {
         var template = Array((NSTemporaryDirectory() + "shardvault-blocks-XXXXXX").utf8CString)
         root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         let root = root
         volumePaths = (0 ..< dataShards + parityShards).map { root + "/volume\($0)" }
-        try VolumePool.create(volumePaths: volumePaths, dataShards: dataShards, parityShards: parityShards)
+        try VolumePool.create(volumePaths: volumePaths, dataShards: dataShards, parityShards: parityShards,
+                              stripeSize: stripeSize)
         var options = VolumePool.Options()
         options.healsInBackground = false  // tests look at shard files; no repairs behind their back
         pool = try VolumePool.open(volumePaths: volumePaths, options: options)

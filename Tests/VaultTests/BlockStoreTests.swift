@@ -30,6 +30,17 @@ import VolumePool
         #expect(try fixture.pool.head(block.id).length == 4 * (Self.chunk + algorithm.overhead))
     }
 
+    /// Stripes smaller than a sealed chunk, or not a multiple of it, make the pool hand over
+    /// and ask for bytes in pieces that cut chunks anywhere.
+    @Test(arguments: [4096, 40_000, 3 * 32796 + 5])
+    func roundTripsWhateverTheStripeSize(stripeSize: Int) throws {
+        let fixture = try BlockStoreFixture(dataShards: 2, parityShards: 1, stripeSize: stripeSize, cacheBudget: 0)
+        let plaintext = blockTestBytes(9 * Self.chunk + 321, seed: UInt64(stripeSize))
+        let block = try fixture.write(plaintext)
+        #expect(try fixture.readAll(block) == plaintext)
+        #expect(try fixture.read(block, Self.chunk - 9 ..< 4 * Self.chunk + 9) == Array(plaintext[Self.chunk - 9 ..< 4 * Self.chunk + 9]))
+    }
+
     @Test func rangedReadsAtOddOffsetsAcrossChunkBoundaries() throws {
         let fixture = try BlockStoreFixture(cacheBudget: 0)  // every read goes to the pool
         let size = 5 * Self.chunk + 1234

@@ -1,7 +1,7 @@
 import VaultCrypto
 import VolumePool
 
-/// Where each sealed chunk of a block sits inside its pool object (format: docs/FORMAT-vault.md,
+/// Where each sealed chunk of a block sits inside its pool object (format: docs/FORMAT-blocks.md,
 /// "Blocks (version 1)").
 ///
 /// A block of `length` plaintext bytes is `chunkCount` chunks of `chunkSize` plaintext; the

@@ -5,7 +5,7 @@ import VolumePool
 
 /// Stores immutable blocks of file content: each block (at most `blockSize` plaintext bytes)
 /// becomes one erasure-coded pool object under a fresh random id, holding the block's 32 KiB
-/// chunks each sealed with the content key (layout: `BlockLayout`, docs/FORMAT-vault.md).
+/// chunks each sealed with the content key (layout: `BlockLayout`, docs/FORMAT-blocks.md).
 ///
 /// - `write` seals chunk by chunk while the pool pulls bytes; no sealed copy of the block is
 ///   made. With `durable: false` (the normal case) the block is on stable storage only after
