@@ -1,3 +1,4 @@
+import Foundation
 import VaultCrypto
 import VolumePool
 
@@ -109,7 +110,7 @@ extension Vault {
 
     /// chmod/chown/utimens. Size changes go through `truncate`.
     public func setAttributes(_ inode: InodeNumber, _ changes: AttributeChanges) throws(VaultError) -> NodeAttributes {
-        precondition(changes.size == nil, "use truncate to change a file's size")
+        guard changes.size == nil else { throw VaultError(.invalidArgument, "sizes change through truncate, not setAttributes") }
         return try mutate { (namespace) throws(VaultError) in
             let record = try namespace.setAttributes(inode, changes, time: .now)
             return (try namespace.attributes(inode), [record])
@@ -162,8 +163,10 @@ enum NameRules {
         if name.utf8.contains(0x2F) || name.utf8.contains(0) {
             throw VaultError(.invalidArgument, "a file name may not contain '/' or NUL")
         }
-        if name.utf8.count > NameCipher.maximumNameBytes {
-            throw VaultError(.nameTooLong, "name of \(name.utf8.count) bytes exceeds \(NameCipher.maximumNameBytes)")
+        // Names are stored NFC-normalised, so the limit applies to the NFC form.
+        let length = name.precomposedStringWithCanonicalMapping.utf8.count
+        if length > NameCipher.maximumNameBytes {
+            throw VaultError(.nameTooLong, "name of \(length) bytes exceeds \(NameCipher.maximumNameBytes)")
         }
     }
 }

@@ -40,6 +40,7 @@ final class Journal: @unchecked Sendable {
     private var commitRequested = false
     private var stopping = false
     private var stopped = false
+    private var abandoned = false
     private var lastFailure: VaultError?
     private var failedCommits = 0
     private var deferredActions: [(afterRecord: UInt64, action: @Sendable () -> Void)] = []
@@ -101,6 +102,18 @@ final class Journal: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Stops the committer without committing or checkpointing (tests that simulate a
+    /// crash, or tamper with what was committed).
+    func abandonForTesting() {
+        condition.lock()
+        pending.removeAll()
+        abandoned = true
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
     var currentPosition: Position {
         condition.lock()
         defer { condition.unlock() }
@@ -113,11 +126,21 @@ final class Journal: @unchecked Sendable {
         condition.lock()
         while true {
             while pending.isEmpty && !commitRequested && !stopping { condition.wait() }
+            if abandoned {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
             // Let more records join this commit unless someone is waiting for it.
             let deadline = Date().addingTimeInterval(commitInterval)
             while !commitRequested && !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
             commitRequested = false
-            let checkpointDue = stopping || position.nextSegment - position.journalStart >= UInt64(checkpointInterval)
+            // On close, checkpoint only if the journal holds anything: a vault opened and
+            // closed without changes writes nothing (it may be read-only for lack of volumes).
+            let journalLength = position.nextSegment - position.journalStart
+            let checkpointDue = journalLength >= UInt64(checkpointInterval)
+                || (stopping && (journalLength > 0 || !pending.isEmpty))
             condition.unlock()
             let outcome = Result { () throws(VaultError) in try commitPending(withCheckpoint: checkpointDue) }
             condition.lock()

@@ -16,8 +16,30 @@ struct MetadataStore: Sendable {
         }
     }
 
+    /// Why a metadata object could not be read.
+    enum ReadFailure: Error {
+        /// Fewer than k intact shards: lost, or torn by a crash in the middle of its write.
+        case unreadable(VaultError)
+        /// The bytes are there but fail authentication: tampering, never a crash.
+        case unauthentic(VaultError)
+
+        var error: VaultError {
+            switch self {
+            case let .unreadable(error), let .unauthentic(error): return error
+            }
+        }
+    }
+
     /// The plaintext of a metadata object, or nil when it does not exist.
     func read(kind: MetadataKind, sequence: UInt64) throws(VaultError) -> [UInt8]? {
+        do {
+            return try readDistinguishing(kind: kind, sequence: sequence)
+        } catch {
+            throw error.error
+        }
+    }
+
+    func readDistinguishing(kind: MetadataKind, sequence: UInt64) throws(ReadFailure) -> [UInt8]? {
         let id = protection.objectID(kind: kind, sequence: sequence)
         let sealed: [UInt8]
         do {
@@ -25,12 +47,12 @@ struct MetadataStore: Sendable {
         } catch PoolError.objectNotFound {
             return nil
         } catch {
-            throw VaultError(.io, "reading \(kind) \(sequence) failed: \(error)")
+            throw .unreadable(VaultError(.io, "reading \(kind) \(sequence) failed: \(error)"))
         }
         do {
             return try protection.open(sealed, kind: kind, sequence: sequence)
         } catch {
-            throw VaultError(.io, "\(kind) \(sequence) fails authentication (tampered or corrupt): \(error)")
+            throw .unauthentic(VaultError(.io, "\(kind) \(sequence) fails authentication (tampered or corrupt): \(error)"))
         }
     }
 

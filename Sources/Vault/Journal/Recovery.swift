@@ -30,11 +30,14 @@ struct Recovery {
         while true {
             let bytes: [UInt8]?
             do {
-                bytes = try store.read(kind: .journalSegment, sequence: sequence)
+                bytes = try store.readDistinguishing(kind: .journalSegment, sequence: sequence)
             } catch {
                 // A segment torn by a crash mid-commit was never acknowledged: if nothing
-                // follows it, it is the end of the journal. Anything later means real loss.
-                guard !store.exists(kind: .journalSegment, sequence: sequence + 1) else { throw error }
+                // follows it, it is the end of the journal. Anything later means real loss,
+                // and tampering is never mistaken for a torn write.
+                guard case .unreadable = error, !store.exists(kind: .journalSegment, sequence: sequence + 1) else {
+                    throw error.error
+                }
                 store.remove(kind: .journalSegment, sequence: sequence)
                 break
             }

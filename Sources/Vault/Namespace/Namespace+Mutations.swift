@@ -96,9 +96,8 @@ extension Namespace {
 
     @discardableResult
     public func setAttributes(_ inode: InodeNumber, _ changes: AttributeChanges, time: Timestamp) throws(VaultError) -> NamespaceRecord {
-        let node = try node(inode)
-        precondition(changes.size == nil, "size changes go through setContent")
-        _ = node
+        _ = try node(inode)
+        guard changes.size == nil else { throw VaultError(.invalidArgument, "size changes go through setContent") }
         return applied(.setAttributes(inode: inode, changes: changes, time: time))
     }
 
