@@ -65,6 +65,10 @@ let package = Package(
             path: "bench/Benchmarks/CryptoMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
+        // The child process the crash test kills (Tests/VaultTests/CrashTests.swift).
+        .executableTarget(name: "crash-workload", dependencies: ["Vault", "VaultCrypto"], path: "Tests/CrashWorkload",
+                          swiftSettings: strict),
+
         // Tests.
         .testTarget(name: "SystemLibrariesTests",
                     dependencies: ["CFuse3", "CSodium", "CLibCrypto", "CISAL", "CXXHash"], swiftSettings: strict),
