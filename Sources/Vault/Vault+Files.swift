@@ -45,7 +45,7 @@ extension Vault {
         var written = 0
         for (index, local) in OpenFile.blocks(covering: offset ..< end) {
             let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + local.count])
-            if let dirty = file.dirtyBlocks[index] {
+            if let dirty = file.dirtyBlocks[index] ?? file.sealing[index] {
                 try readDirty(dirty, file: file, block: index, range: local, into: destination)
             } else {
                 try readStored(file.content, block: index, range: local, into: destination)
@@ -64,6 +64,7 @@ extension Vault {
         guard end <= Self.maximumFileSize else { throw VaultError(.fileTooLarge, "write would pass the maximum file size") }
         var consumed = 0
         for (index, local) in OpenFile.blocks(covering: offset ..< end) {
+            file.waitForSeals(of: index)
             let dirty = try dirtyBlock(file, index)
             let firstChunk = local.lowerBound / OpenFile.chunkSize
             let lastChunk = (local.upperBound - 1) / OpenFile.chunkSize
@@ -80,7 +81,7 @@ extension Vault {
             consumed += local.count
             file.size = max(file.size, UInt64(index * OpenFile.blockSize + local.upperBound))
             if local.upperBound == OpenFile.blockSize {
-                try seal(file, blocks: [index])  // a full block leaves memory at once
+                try sealInBackground(file, block: index)
             }
         }
     }
@@ -182,6 +183,11 @@ extension Vault {
 
     /// Seals every dirty block and records the file's content and size.
     func flush(_ file: OpenFile) throws(VaultError) {
+        file.waitForSeals()
+        if let failure = file.writebackError {
+            file.writebackError = nil
+            throw failure
+        }
         let recordedSize = try read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).size }
         guard file.isDirty || recordedSize != file.size else { return }
         if file.size <= UInt64(Self.inlineLimit) {
@@ -192,6 +198,40 @@ extension Vault {
         }
         try seal(file, blocks: file.dirtyBlocks.keys.sorted())
         if recordedSize != file.size { try record(file, content: file.content) }
+    }
+
+    /// A full block is encrypted, erasure-coded and written off the writer's path: the writer
+    /// goes on filling the next block while this one is sealed on another core.
+    private func sealInBackground(_ file: OpenFile, block index: Int) throws(VaultError) {
+        guard let dirty = file.dirtyBlocks.removeValue(forKey: index) else { return }
+        for chunk in 0 ..< OpenFile.chunksPerBlock where !dirty.isLoaded(chunk) {
+            let range = chunk * OpenFile.chunkSize ..< (chunk + 1) * OpenFile.chunkSize
+            try readStored(file.content, block: index, range: range, into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[range]))
+            dirty.markLoaded(chunk)
+        }
+        while file.sealing.count >= OpenFile.maximumSealsInFlight { file.lock.wait() }
+        file.sealing[index] = dirty
+        sealQueue.async { [self] in
+            let sealed = Result { () throws(VaultError) in try blocks.write(UnsafeRawBufferPointer(dirty.bytes), durable: false) }
+            file.lock.lock()
+            defer {
+                file.sealing[index] = nil
+                file.lock.broadcast()
+                file.lock.unlock()
+            }
+            do throws(VaultError) {
+                let reference = try sealed.get()
+                var slots: [BlockReference?] = []
+                if case let .blocks(existing) = file.content { slots = existing }
+                // Inline content is at most 2 KiB, so only block 0 could hold it, and this
+                // full block already carries those bytes (loaded above).
+                while slots.count <= index { slots.append(nil) }
+                slots[index] = reference
+                try record(file, content: .blocks(slots))
+            } catch {
+                file.writebackError = file.writebackError ?? error
+            }
+        }
     }
 
     /// Encrypts and stores the given dirty blocks, then records the new content.

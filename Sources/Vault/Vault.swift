@@ -16,6 +16,8 @@ public final class Vault: @unchecked Sendable {
     let journal: Journal
     let blocks: BlockStore
     let openFiles = OpenFileTable()
+    /// Runs the background seals of full blocks (see `write`).
+    let sealQueue = DispatchQueue(label: "shardvault.seal", attributes: .concurrent)
     /// Serialises every namespace access. The journal takes it for checkpoint snapshots.
     let lock = NSLock()
 

@@ -13,14 +13,27 @@ final class OpenFile: @unchecked Sendable {
     static let chunksPerBlock = blockSize / chunkSize
 
     let inode: InodeNumber
-    /// Serialises this file's data operations (taken before the vault's namespace lock).
-    let lock = NSLock()
+    /// Serialises this file's data operations (taken before the vault's namespace lock); its
+    /// condition signals the end of a background seal.
+    let lock = NSCondition()
+    /// Most full blocks being sealed in the background at once; a writer past it waits.
+    static let maximumSealsInFlight = 3
     var handleCount = 0
     /// Logical size, including writes not yet flushed.
     var size: UInt64
     /// The content as last recorded in the namespace.
     var content: FileContent
     var dirtyBlocks: [Int: DirtyBlock] = [:]
+    /// Full blocks handed to a background seal; reads are served from them meanwhile.
+    var sealing: [Int: DirtyBlock] = [:]
+    /// The first failure of a background seal, reported by the next flush or fsync.
+    var writebackError: VaultError?
+
+    /// Waits (releasing the lock) until no background seal of `index` — or of any block
+    /// when nil — is running.
+    func waitForSeals(of index: Int? = nil) {
+        while index.map({ sealing[$0] != nil }) ?? !sealing.isEmpty { lock.wait() }
+    }
 
     init(inode: InodeNumber, size: UInt64, content: FileContent) {
         self.inode = inode
@@ -28,7 +41,7 @@ final class OpenFile: @unchecked Sendable {
         self.content = content
     }
 
-    var isDirty: Bool { !dirtyBlocks.isEmpty }
+    var isDirty: Bool { !dirtyBlocks.isEmpty || !sealing.isEmpty }
 
     /// Block indices overlapping `range` of the file, with the range inside each block.
     static func blocks(covering range: Range<UInt64>) -> [(index: Int, local: Range<Int>)] {
@@ -44,8 +57,9 @@ final class OpenFile: @unchecked Sendable {
     }
 }
 
-/// A block being modified in memory.
-final class DirtyBlock {
+/// A block being modified in memory. Touched under its file's lock, or — once handed to a
+/// background seal — only read, by that seal and by readers holding the lock.
+final class DirtyBlock: @unchecked Sendable {
     let buffer: PooledBuffer
     /// Chunks whose bytes in `buffer` are current (written, or loaded from the stored block).
     private(set) var loaded = ChunkSet()
