@@ -57,6 +57,7 @@ extension Vault {
 
     /// Writes `bytes` at `offset` (the caller resolves O_APPEND with `size(of:)`).
     public func write(_ handle: FileHandle, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(VaultError) {
+        if let readOnlyReason { throw VaultError(.readOnly, readOnlyReason) }
         let file = handle.file
         file.lock.lock()
         defer { file.lock.unlock() }

@@ -18,6 +18,10 @@ public final class Vault: @unchecked Sendable {
     let openFiles = OpenFileTable()
     /// Runs the background seals of full blocks (see `write`).
     let sealQueue = DispatchQueue(label: "shardvault.seal", attributes: .concurrent)
+    /// Why the vault refuses changes, when it does: with fewer than k+1 volumes no write can
+    /// reach the pool's write quorum, so changes are refused up front instead of being
+    /// accepted and lost at the next commit.
+    public let readOnlyReason: String?
     /// Serialises every namespace access. The journal takes it for checkpoint snapshots.
     let lock = NSLock()
 
@@ -75,6 +79,10 @@ public final class Vault: @unchecked Sendable {
             throw error
         }
         self.pool = pool
+        let online = pool.volumeStatus().filter { $0.state == .online }.count
+        readOnlyReason = online < pool.writeQuorum
+            ? "only \(online) of \(pool.totalShards) volumes are available and writes need \(pool.writeQuorum); the vault is read-only until volumes are restored or replaced"
+            : nil
         journal.checkpointSource = self
         // Files unlinked while open before the last unmount or crash have no handles now.
         for content in namespace.removeOrphans() {
@@ -96,6 +104,7 @@ public final class Vault: @unchecked Sendable {
 
     /// Runs a namespace mutation under the lock and journals the record it produced.
     func mutate<Result>(_ body: (Namespace) throws(VaultError) -> (Result, [NamespaceRecord])) throws(VaultError) -> Result {
+        if let readOnlyReason { throw VaultError(.readOnly, readOnlyReason) }
         lock.lock()
         defer { lock.unlock() }
         let (result, records) = try body(namespace)

@@ -95,6 +95,10 @@ import VolumePool
         let degraded = try Vault(volumePaths: fixture.volumePaths, password: SecureBytes(copying: VaultFixture.password),
                                  options: VaultFixture.fastOptions)
         let photos = try degraded.lookup(root, "photos").0
+        #expect(degraded.readOnlyReason != nil)
+        #expect { _ = try degraded.mkdir(root, "new", permissions: 0o755, uid: 0, gid: 0) } throws: {
+            ($0 as? VaultError)?.code == .readOnly && "\($0)".contains("read-only")
+        }
         for (name, bytes) in files {
             let inode = try degraded.lookup(photos, name).0
             let handle = try degraded.open(inode)
