@@ -39,7 +39,7 @@ let package = Package(
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["VolumePool", "VaultCrypto"], swiftSettings: strict),
     ]
 )
