@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["VolumePool", "VaultCrypto"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
     ]
 )

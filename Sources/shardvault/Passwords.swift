@@ -59,7 +59,7 @@ enum Passwords {
             case .none: throw CLIFailure.failed("the terminal went away while asking for the password")
             }
             guard typed.hasSameBytes(as: again) else {
-                throw CLIFailure.usage("the two passwords typed do not match; nothing was changed")
+                throw CLIFailure.usage("the two passwords typed do not match; nothing was done")
             }
         }
         return typed
@@ -77,7 +77,6 @@ enum Terminal {
         var original = termios()
         guard tcgetattr(tty, &original) == 0 else { return nil }
 
-        write(tty, prompt)
         var quiet = original
         quiet.c_lflag &= ~tcflag_t(ECHO | ECHOE | ECHOK | ECHONL)
         quiet.c_lflag |= tcflag_t(ICANON)
@@ -90,6 +89,9 @@ enum Terminal {
         guard tcsetattr(tty, TCSAFLUSH, &quiet) == 0 else {
             throw CLIFailure.failed("cannot turn off echo on the terminal: \(String(cString: strerror(errno)))")
         }
+        // Only now: TCSAFLUSH drops input typed before echo went off, so the prompt must not
+        // invite typing any earlier (glibc's getpass orders it the same way).
+        write(tty, prompt)
 
         let limit = SecureBytes.maximumPasswordBytes
         let line = try SecureBytes(count: limit + 1)
@@ -154,7 +156,7 @@ private enum EchoGuard {
                 raise(signal)
             }
             sigemptyset(&action.sa_mask)
-            action.sa_flags = Int32(SA_RESETHAND)
+            action.sa_flags = 0  // the handler itself restores the default action
             var old = sigaction()
             sigaction(signal, &action, &old)
             previous[signal] = old
