@@ -43,26 +43,47 @@ struct Fsck: ParsableCommand {
 
     func run() throws {
         let password = try Passwords.existing(file: passwordFile)
-        let report = try VaultSupport.withVault(paths: pool.volumes, password: password) { vault in
-            let found = try vault.fsck(repair: repair)
-            let online = vault.pool.volumeStatus().filter(\.state.isOnline).count
-            func byInode(_ blocks: [InodeNumber: [ObjectID]]) -> [String: [String]] {
-                Dictionary(uniqueKeysWithValues: blocks.map { ("\($0.key)", $0.value.map(\.hex).sorted()) })
-            }
-            return Report(vaultID: vault.pool.vaultID, onlineVolumes: online,
-                          missingVolumes: vault.pool.dataShards + vault.pool.parityShards - online,
-                          inodes: found.inodes, referencedBlocks: found.referencedBlocks,
-                          metadataObjects: found.metadataObjects, orphanBlocks: found.orphanBlocks.map(\.hex).sorted(),
-                          removedOrphans: found.removedOrphans, missingBlocks: byInode(found.missingBlocks),
-                          unreadableBlocks: byInode(found.unreadableBlocks), namespaceProblems: found.namespaceProblems,
-                          clean: found.isClean)
+        let vault = try Vault(volumePaths: pool.volumes, password: password, options: VaultSupport.oneShotOptions)
+        let report: Report
+        do {
+            report = try check(vault)
+        } catch {
+            try? vault.close()
+            throw error
+        }
+        // Closing commits and writes a checkpoint, which needs the write quorum; the check
+        // itself has run by then, so its findings are printed even when closing fails.
+        var closeError: (any Error)?
+        do {
+            try vault.close()
+        } catch {
+            closeError = error
         }
         if json {
             print(try Output.json(report))
         } else {
             printText(report)
         }
+        if let closeError {
+            Output.note("the check ran, but closing the vault failed (below)")
+            throw closeError
+        }
         if !report.clean { throw ExitCode(ExitStatus.damaged) }
+    }
+
+    private func check(_ vault: Vault) throws -> Report {
+        let found = try vault.fsck(repair: repair)
+        let online = vault.pool.volumeStatus().filter(\.state.isOnline).count
+        func byInode(_ blocks: [InodeNumber: [ObjectID]]) -> [String: [String]] {
+            Dictionary(uniqueKeysWithValues: blocks.map { ("\($0.key)", $0.value.map(\.hex).sorted()) })
+        }
+        return Report(vaultID: vault.pool.vaultID, onlineVolumes: online,
+                      missingVolumes: vault.pool.dataShards + vault.pool.parityShards - online,
+                      inodes: found.inodes, referencedBlocks: found.referencedBlocks,
+                      metadataObjects: found.metadataObjects, orphanBlocks: found.orphanBlocks.map(\.hex).sorted(),
+                      removedOrphans: found.removedOrphans, missingBlocks: byInode(found.missingBlocks),
+                      unreadableBlocks: byInode(found.unreadableBlocks), namespaceProblems: found.namespaceProblems,
+                      clean: found.isClean)
     }
 
     private func printText(_ report: Report) {

@@ -34,21 +34,6 @@ enum VaultSupport {
         return options
     }
 
-    /// Opens the vault, runs `body`, and closes it (committing and checkpointing) on success;
-    /// on failure the vault is still closed, and the first error wins.
-    static func withVault<T>(paths: [String], password: borrowing SecureBytes, _ body: (Vault) throws -> T) throws -> T {
-        let vault = try Vault(volumePaths: paths, password: password, options: oneShotOptions)
-        let result: T
-        do {
-            result = try body(vault)
-        } catch {
-            try? vault.close()
-            throw error
-        }
-        try vault.close()
-        return result
-    }
-
     /// "Argon2id moderate (3 passes, 256 MiB)", with the insecure flag spelled out.
     static func kdfSummary(_ file: KeyFile) -> String {
         let base = "Argon2id \(file.strength.rawValue) (\(file.kdf.opsLimit) pass\(file.kdf.opsLimit == 1 ? "" : "es"), "

@@ -226,4 +226,22 @@ import Testing
         let passwd = try VaultCLI.run(["passwd", "--password-file", otherFile, "--new-password-file", otherFile] + others, in: scratch)
         #expect(passwd.status == 2 && passwd.stderr.hasPrefix("shardvault: only 3 usable volumes, 4 needed"), "\(passwd.transcript)")
     }
+
+    @Test func fsckWithTwoOfSixVolumesGone() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (volumes, file) = try scratch.createVault()
+        try scratch.removeVolume(volumes[1])
+        let oneGone = try VaultCLI.run(["fsck", "--password-file", file] + volumes, in: scratch)
+        #expect(oneGone.status == 0 && oneGone.out.contains("5 volume(s) online, 1 missing"), "\(oneGone.transcript)")
+
+        try scratch.removeVolume(volumes[4])
+        let twoGone = try VaultCLI.run(["fsck", "--password-file", file] + volumes, in: scratch)
+        // The check itself runs and its report is printed either way.
+        #expect(twoGone.out.contains("4 volume(s) online, 2 missing") && twoGone.out.contains("result: CLEAN"), "\(twoGone.transcript)")
+        #expect(!twoGone.stderr.contains("wrong password"))
+        withKnownIssue("Vault.close() writes a checkpoint even after a read-only session; with only k volumes the write quorum (k+1) is not met, so fsck exits 2") {
+            #expect(twoGone.status == 0, "\(twoGone.transcript)")
+        }
+    }
 }
