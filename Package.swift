@@ -39,7 +39,7 @@ let package = Package(
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Vault
+import VaultCrypto
 import VolumePool
 
 /// The `shardvault` command. Every subcommand takes the pool's volume directories as its last
@@ -8,14 +10,15 @@ import VolumePool
 struct ShardVault: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shardvault",
-        abstract: "An encrypted, erasure-coded filesystem over several volumes (storage-pool commands for now).",
+        abstract: "An encrypted, erasure-coded filesystem over several volumes.",
         discussion: """
             Volumes are directories, given as the last arguments of every command, in any order. \
-            Exit codes: 0 success, 1 scrub/heal found damage that is not (or not yet) repaired, \
-            2 the operation failed, 64 the command line is wrong.
+            Exit codes: 0 success, 1 scrub/heal/fsck found damage that is not (or not yet) repaired, \
+            2 the operation failed (including a wrong password), 64 the command line is wrong or no \
+            password source is available.
             """,
         version: "0.1.0",
-        subcommands: [Pool.self, Status.self, Heal.self, Scrub.self])
+        subcommands: [Init.self, Passwd.self, Status.self, Fsck.self, Heal.self, Scrub.self, Pool.self])
 
     /// Parses, runs, and turns every failure into `shardvault: <message>` on stderr and an exit
     /// code, never a crash or a backtrace.
@@ -32,6 +35,18 @@ struct ShardVault: ParsableCommand {
         } catch let failure as CLIFailure {
             Output.error(failure.message)
             Foundation.exit(failure.exitCode)
+        } catch let error as VaultError where error.isWrongPassword {
+            Output.error("wrong password")
+            Foundation.exit(ExitStatus.failed)
+        } catch let error as VaultError {
+            Output.error(error.description)
+            Foundation.exit(ExitStatus.failed)
+        } catch CryptoError.wrongPassword {
+            Output.error("wrong password")
+            Foundation.exit(ExitStatus.failed)
+        } catch let error as CryptoError {
+            Output.error(error.description)
+            Foundation.exit(ExitStatus.failed)
         } catch let error as PoolError {
             Output.error(error.description)
             Foundation.exit(ExitStatus.failed)
