@@ -45,7 +45,7 @@ let package = Package(
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
         .executableTarget(
             name: "shardvault-bench",
-            dependencies: ["VolumePool", "Erasure", "Buffers",
+            dependencies: ["VolumePool", "Erasure", "Buffers", "Vault", "VaultCrypto",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shardvault-bench",
             swiftSettings: strict),
