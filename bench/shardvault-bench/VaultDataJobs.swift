@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Vault
 
 /// File data through `Vault` (no FUSE): sequential write/read of one big file, chunk-cache
@@ -32,6 +33,7 @@ final class VaultDataJobs {
     func run() throws {
         try sequentialWrites()
         try sequentialReads()
+        try ceiling()
         try randomReads()
         try randomWrites()
         try session.close()
@@ -135,6 +137,69 @@ final class VaultDataJobs {
         reporter.add(Measurement(name: "vault.read.seq.chunk-cached.\(humanBytes(cachedBytes))", samples: cached,
                                  note: "the first \(humanBytes(cachedBytes)) of the file, read twice before: every chunk is "
                                      + "a chunk-cache hit (copy out under the cache lock; no pool get, no decrypt)"))
+    }
+
+    // MARK: Ceiling
+
+    /// Plain POSIX I/O of the shard bytes the file occupies, in the vault's volume directories:
+    /// per `pieceBytes` of data, one write of pieceBytes/k to each of the k+m files (then one
+    /// fsync per file); reads take the k data files back in the same pieces. No encryption,
+    /// no erasure coding, no checksums, no metadata: what the disk and page cache allow.
+    private func ceiling() throws {
+        let shards = VaultSession.dataShards + VaultSession.parityShards
+        let part = settings.pieceBytes / VaultSession.dataShards
+        let paths = session.volumePaths.map { $0 + "/ceiling.bin" }
+        defer { for path in paths { unlink(path) } }
+        let openAll = { (flags: Int32) throws -> [Int32] in
+            try paths.map { path in
+                let fd = Glibc.open(path, flags | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { throw BenchError.io("open \(path)", errno) }
+                return fd
+            }
+        }
+        var writes: [Sample] = []
+        for _ in 0 ..< settings.samples {
+            sync()
+            let start = monotonicNanoseconds()
+            let fds = try openAll(O_WRONLY | O_CREAT | O_TRUNC)
+            defer { fds.forEach { _ = Glibc.close($0) } }
+            for _ in 0 ..< pieceCount {
+                for shard in 0 ..< shards {
+                    try SystemIO.writeAll(fds[shard], payload.base + (shard % VaultSession.dataShards) * part, part)
+                }
+            }
+            for fd in fds where fsync(fd) != 0 { throw BenchError.io("fsync", errno) }
+            writes.append(Sample(operations: pieceCount, bytes: settings.fileBytes, seconds: Double(monotonicNanoseconds() - start) / 1e9))
+        }
+        reporter.add(Measurement(name: "ceiling.write.seq+fsync.\(fileLabel)", samples: writes,
+                                 note: "plain write() of the file's shard bytes (\(shards) files, \(sizeLabel(part)) per file per "
+                                     + "\(sizeLabel(settings.pieceBytes)) of data) into the volume directories, then fsync of each"))
+        let readAll = { () throws -> Sample in
+            let fds = try openAll(O_RDONLY)
+            defer { fds.forEach { _ = Glibc.close($0) } }
+            let start = monotonicNanoseconds()
+            for piece in 0 ..< self.pieceCount {
+                for shard in 0 ..< VaultSession.dataShards {
+                    try SystemIO.readExactly(fds[shard], self.readBuffer.base + shard * part, part, at: piece * part)
+                }
+            }
+            return Sample(operations: self.pieceCount, bytes: self.settings.fileBytes,
+                          seconds: Double(monotonicNanoseconds() - start) / 1e9)
+        }
+        if settings.coldUnavailable == nil {
+            var cold: [Sample] = []
+            for _ in 0 ..< settings.samples {
+                try PageCache.drop()
+                cold.append(try readAll())
+            }
+            reporter.add(Measurement(name: "ceiling.read.seq.cold.\(fileLabel)", samples: cold,
+                                     note: "pread of the k=\(VaultSession.dataShards) data files in the same pieces after sync + drop_caches"))
+        }
+        var warm: [Sample] = []
+        _ = try readAll()
+        for _ in 0 ..< settings.samples { warm.append(try readAll()) }
+        reporter.add(Measurement(name: "ceiling.read.seq.warm.\(fileLabel)", samples: warm,
+                                 note: "the same preads from the page cache"))
     }
 
     // MARK: Random
