@@ -64,6 +64,11 @@ let package = Package(
             dependencies: ["VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/CryptoMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "VaultMallocs",
+            dependencies: ["Vault", "VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/VaultMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Tests.
         .testTarget(name: "SystemLibrariesTests",
