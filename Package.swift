@@ -45,7 +45,7 @@ let package = Package(
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
         .executableTarget(
             name: "shardvault-bench",
-            dependencies: ["VolumePool", "Erasure", "Buffers",
+            dependencies: ["VolumePool", "Erasure", "Buffers", "Vault", "VaultCrypto",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shardvault-bench",
             swiftSettings: strict),
@@ -63,6 +63,11 @@ let package = Package(
             name: "CryptoMallocs",
             dependencies: ["VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/CryptoMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "VaultMallocs",
+            dependencies: ["Vault", "VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/VaultMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // The child process the crash test kills (Tests/VaultTests/CrashTests.swift).

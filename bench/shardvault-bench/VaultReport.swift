@@ -1,0 +1,141 @@
+import Foundation
+
+/// Everything one `vault` run produced; the same top-level layout as `MicroReport` (schema in
+/// bench/README.md), with the vault mode's own `configuration`.
+struct VaultReport: Codable {
+    struct Configuration: Codable {
+        var quick: Bool
+        /// Samples per throughput measurement (sequential write/read, random I/O, lookups, readdir).
+        var samples: Int
+        var vaultGeometry: String
+        var kdf: String
+        /// Size of the sequentially written file, and of each write/read call on it.
+        var fileBytes: Int
+        var pieceBytes: Int
+        /// Random I/O: size of one read or write, the seed of the offsets, how long a random
+        /// read sample runs, and how many writes (plus one fsync) a random write sample makes.
+        var randomIOBytes: Int
+        var randomSeed: UInt64
+        var randomReadSecondsPerSample: Double
+        var randomWritesPerSample: Int
+        /// Files of the vault on which creates, lookups and readdir are measured.
+        var namespaceFiles: Int
+        var filesPerDirectory: Int
+        var readdirPageEntries: Int
+        /// Vault sizes (files) whose open time and memory are measured.
+        var openEntries: [Int]
+        var openWarmSamples: Int
+        var openColdSamples: Int
+        /// "drop_caches" when cold reads were measured, otherwise why not.
+        var coldCache: String
+        var commitIntervalSeconds: Double
+        var checkpointIntervalSegments: Int
+        var chunkCacheBytes: Int
+        var healsInBackground: Bool
+        var blockBytes: Int
+        var chunkBytes: Int
+    }
+
+    var tool = MicroReport.Tool()
+    var mode = "vault"
+    var startedAt: String
+    var durationSeconds: Double = 0
+    var host: HostInfo
+    var configuration: Configuration
+    var results: [Measurement] = []
+    var ratios: [Ratio] = []
+    var notes: [String] = []
+}
+
+extension Measurement {
+    /// A measurement in any unit, one value per sample (`Measurement(name:samples:)` is MB/s only).
+    init(name: String, unit: String, values: [Double], operations: [Int], bytes: [Int], seconds: [Double],
+         note: String? = nil) {
+        precondition(!values.isEmpty, "\(name): no samples")
+        self.name = name
+        self.unit = unit
+        median = Self.median(values)
+        min = values.min()!
+        max = values.max()!
+        samples = values
+        operationsPerSample = operations
+        bytesPerSample = bytes
+        secondsPerSample = seconds
+        operationsPerSecond = Self.median(zip(operations, seconds).map { Double($0) / $1 })
+        self.note = note
+    }
+
+    /// Operations per second of each sample.
+    init(name: String, rateOf runs: [Sample], unit: String = "ops/s", note: String? = nil) {
+        self.init(name: name, unit: unit, values: runs.map(\.operationsPerSecond), operations: runs.map(\.operations),
+                  bytes: runs.map(\.bytes), seconds: runs.map(\.seconds), note: note)
+    }
+}
+
+/// Collects the vault results, echoing each as a table row when it is taken (same columns as
+/// `Reporter`), and writes the JSON report.
+final class VaultReporter {
+    var report: VaultReport
+    private var printedHeader = false
+
+    init(report: VaultReport) { self.report = report }
+
+    @discardableResult
+    func add(_ measurement: Measurement) -> Measurement {
+        report.results.append(measurement)
+        if !printedHeader {
+            printedHeader = true
+            print(Self.row("result", "median", "min", "max", "unit", "n", "ops/s"))
+            print(String(repeating: "-", count: 108))
+        }
+        print(Self.row(measurement.name, Reporter.format(measurement.median), Reporter.format(measurement.min),
+                       Reporter.format(measurement.max), measurement.unit, String(measurement.samples.count),
+                       Reporter.format(measurement.operationsPerSecond)))
+        fflush(nil)
+        return measurement
+    }
+
+    func note(_ text: String) {
+        report.notes.append(text)
+        print("note: " + text)
+        fflush(nil)
+    }
+
+    func writeJSON(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    private static func row(_ name: String, _ median: String, _ low: String, _ high: String, _ unit: String,
+                            _ count: String, _ rate: String) -> String {
+        var line = name.rightPadded(44)
+        line += median.leftPadded(11)
+        line += low.leftPadded(11)
+        line += high.leftPadded(11)
+        line += "  " + unit.rightPadded(9)
+        line += count.leftPadded(4)
+        line += rate.leftPadded(13)
+        return line
+    }
+}
+
+/// Resident memory of this process, from /proc/self/status.
+struct ProcessMemory: Codable {
+    /// VmRSS and VmHWM (peak resident), in bytes.
+    var residentBytes: Int
+    var peakResidentBytes: Int
+
+    static func current() -> ProcessMemory {
+        var memory = ProcessMemory(residentBytes: 0, peakResidentBytes: 0)
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return memory }
+        for line in status.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { continue }
+            if fields[0] == "VmRSS:" { memory.residentBytes = kilobytes * 1024 }
+            if fields[0] == "VmHWM:" { memory.peakResidentBytes = kilobytes * 1024 }
+        }
+        return memory
+    }
+}
