@@ -22,7 +22,8 @@ extension Vault {
         defer { file.lock.unlock() }
         let flushed = Result { () throws(VaultError) in try flush(file) }
         guard openFiles.release(file) else { return try flushed.get() }
-        if let freed = try mutate({ (namespace) throws(VaultError) in
+        let unlinked = (try? read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).nlink == 0 }) ?? false
+        if unlinked, let freed = try mutate({ (namespace) throws(VaultError) in
             guard let (record, content) = namespace.release(file.inode) else { return (FileContent?.none, []) }
             return (content, [record])
         }) {

@@ -41,6 +41,10 @@ public final class Vault: @unchecked Sendable {
     public static func create(volumePaths: [String], dataShards: Int, parityShards: Int,
                               password: borrowing SecureBytes, strength: KDFStrength,
                               owner: (uid: UInt32, gid: UInt32) = (getuid(), getgid())) throws {
+        // The key derivation runs first: if it fails (not enough memory for a strong KDF,
+        // say), nothing has been written and the same directories can be used again.
+        let (keyFile, keys) = try wrapCrypto { () throws(CryptoError) in try KeyFile.create(password: password, strength: strength) }
+        defer { keys.close() }
         do {
             try VolumePool.create(volumePaths: volumePaths, dataShards: dataShards, parityShards: parityShards)
         } catch {
@@ -48,8 +52,6 @@ public final class Vault: @unchecked Sendable {
         }
         let pool = try openPool(volumePaths, options: .init())
         defer { pool.close() }
-        let (keyFile, keys) = try wrapCrypto { () throws(CryptoError) in try KeyFile.create(password: password, strength: strength) }
-        defer { keys.close() }
         try KeyFileSlots(pool: pool).replace(nil, with: keyFile)
         let store = try metadataStore(pool: pool, keys: keys, algorithm: keyFile.contentAlgorithm)
         let root = Namespace(rootID: .random(), permissions: 0o755, uid: owner.uid, gid: owner.gid, time: .now)
