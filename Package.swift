@@ -45,7 +45,7 @@ let package = Package(
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
         .executableTarget(
             name: "shardvault-bench",
-            dependencies: ["VolumePool", "Erasure", "Buffers", "Vault", "VaultCrypto",
+            dependencies: ["VolumePool", "Erasure", "Buffers", "Vault", "VaultCrypto", "SeededRandom",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shardvault-bench",
             swiftSettings: strict),
@@ -70,18 +70,21 @@ let package = Package(
             path: "bench/Benchmarks/VaultMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
+        // Reproducible pseudo-random numbers shared by tests, the crash workload and the bench.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strict),
+
         // The child process the crash test kills (Tests/VaultTests/CrashTests.swift).
-        .executableTarget(name: "crash-workload", dependencies: ["Vault", "VaultCrypto"], path: "Tests/CrashWorkload",
+        .executableTarget(name: "crash-workload", dependencies: ["Vault", "VaultCrypto", "SeededRandom"], path: "Tests/CrashWorkload",
                           swiftSettings: strict),
 
         // Tests.
         .testTarget(name: "SystemLibrariesTests",
                     dependencies: ["CFuse3", "CSodium", "CLibCrypto", "CISAL", "CXXHash"], swiftSettings: strict),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"], swiftSettings: strict),
-        .testTarget(name: "ErasureTests", dependencies: ["Erasure"], swiftSettings: strict),
-        .testTarget(name: "VolumePoolTests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "ErasureTests", dependencies: ["SeededRandom", "Erasure"], swiftSettings: strict),
+        .testTarget(name: "VolumePoolTests", dependencies: ["SeededRandom", "VolumePool"], swiftSettings: strict),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: strict),
+        .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
     ]
 )

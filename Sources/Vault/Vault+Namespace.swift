@@ -164,7 +164,9 @@ enum NameRules {
             throw VaultError(.invalidArgument, "a file name may not contain '/' or NUL")
         }
         // Names are stored NFC-normalised, so the limit applies to the NFC form.
-        let length = name.precomposedStringWithCanonicalMapping.utf8.count
+        // ASCII is already NFC: skip the normalisation (and its allocations) on the common path.
+        let isASCII = name.utf8.allSatisfy { $0 < 0x80 }
+        let length = isASCII ? name.utf8.count : name.precomposedStringWithCanonicalMapping.utf8.count
         if length > NameCipher.maximumNameBytes {
             throw VaultError(.nameTooLong, "name of \(length) bytes exceeds \(NameCipher.maximumNameBytes)")
         }

@@ -6,6 +6,7 @@
 import Foundation
 import Vault
 import VaultCrypto
+import SeededRandom
 
 let arguments = CommandLine.arguments
 guard arguments.count == 5, let seed = UInt64(arguments[3]) else {
@@ -14,22 +15,11 @@ guard arguments.count == 5, let seed = UInt64(arguments[3]) else {
 }
 let volumes = arguments[1].split(separator: ":").map(String.init)
 let log = open(arguments[2], O_WRONLY | O_APPEND | O_CREAT, 0o644)
-var random = SplitMix(state: seed)
+var random = SplitMix64(seed: seed)
 
 func content(size: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix(state: seed)
+    var generator = SplitMix64(seed: seed)
     return (0 ..< size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 do {

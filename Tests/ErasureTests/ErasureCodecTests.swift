@@ -1,17 +1,6 @@
 import Erasure
 import Testing
-
-/// Deterministic pseudo-random bytes so a failure reproduces from the printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SeededRandom
 
 /// Every subset of `0..<n` with at most `limit` members.
 func subsets(of n: Int, atMost limit: Int) -> [ShardMask] {
@@ -20,7 +9,7 @@ func subsets(of n: Int, atMost limit: Int) -> [ShardMask] {
 
 /// A stripe with random data shards and freshly encoded parity.
 func encodedStripe(_ codec: ErasureCodec, shardLength: Int, seed: UInt64) -> [UInt8] {
-    var random = SplitMix64(state: seed)
+    var random = SplitMix64(seed: seed)
     var stripe = [UInt8](repeating: 0, count: codec.stripeByteCount(shardLength: shardLength))
     for i in 0 ..< codec.dataShards * shardLength { stripe[i] = UInt8.random(in: 0 ... 255, using: &random) }
     stripe.withUnsafeMutableBytes { codec.encode(stripe: $0.baseAddress!, shardLength: shardLength) }
@@ -52,7 +41,7 @@ func encodedStripe(_ codec: ErasureCodec, shardLength: Int, seed: UInt64) -> [UI
     @Test(arguments: [(10, 4), (12, 8), (16, 8), (16, 0)])
     func randomErasurePatternsOnWideGeometries(k: Int, m: Int) throws {
         let codec = try ErasureCodec(dataShards: k, parityShards: m)
-        var random = SplitMix64(state: UInt64(k * 31 + m))
+        var random = SplitMix64(seed: UInt64(k * 31 + m))
         let shardLength = 1021
         let original = encodedStripe(codec, shardLength: shardLength, seed: UInt64(k + m))
         for round in 0 ..< 200 {

@@ -1,9 +1,10 @@
 import Erasure
 import Testing
+import SeededRandom
 
 @Suite struct ShardChecksumTests {
     @Test func everySingleBitFlipIsCaught() {
-        var random = SplitMix64(state: 42)
+        var random = SplitMix64(seed: 42)
         var bytes = (0 ..< 4096).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
         let reference = bytes.withUnsafeBytes { ShardChecksum(of: $0, seed: 7) }
         for bit in 0 ..< bytes.count * 8 {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import VolumePool
 @testable import Vault
+import SeededRandom
 
 /// Eight threads writing, reading (whole and ranged), and deleting blocks on one store, with
 /// a cache small enough to evict constantly, while also reading a set of shared blocks.
@@ -20,7 +21,7 @@ import VolumePool
 
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
             func fail(_ message: String) { failures.withLock { $0.append("thread \(thread): \(message)") } }
-            var random = BlockTestRandom(seed: UInt64(thread) &* 7919)
+            var random = SplitMix64(seed: UInt64(thread) &* 7919)
             var mine: [(BlockReference, [UInt8])] = []
             for round in 0 ..< 12 {
                 let size = [1, Self.chunk - 1, Self.chunk + 1, 3 * Self.chunk + 7, 300_000][Int(random.next() % 5)]
@@ -54,15 +55,3 @@ import VolumePool
     }
 }
 
-/// A tiny deterministic generator so each thread's choices are reproducible.
-struct BlockTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VaultCrypto
 @testable import Vault
+import SeededRandom
 
 /// Invariant I4: a child process works on the vault and is killed with SIGKILL at a random
 /// moment, again and again. After every kill the vault opens, fsck finds no missing or
@@ -28,7 +29,7 @@ import VaultCrypto
         let fixture = try VaultFixture(k: 4, m: 2)
         try fixture.vault.close()
         let log = fixture.root + "/acknowledged.log"
-        var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+        var random = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
         var acknowledged: [String: (size: Int, seed: UInt64)] = [:]
         for round in 0 ..< Self.rounds {
             let child = Process()
@@ -66,7 +67,7 @@ import VaultCrypto
                 var bytes = [UInt8](repeating: 0, count: expected.size)
                 let count = try bytes.withUnsafeMutableBytes { (raw) throws(VaultError) in try vault.read(handle, at: 0, into: raw) }
                 try vault.release(handle)
-                var generator = SeededContent(state: expected.seed)
+                var generator = SplitMix64(seed: expected.seed)
                 let reference = (0 ..< expected.size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
                 #expect(count == expected.size && bytes == reference, "round \(round): \(name) differs after the kill")
             }
@@ -76,14 +77,3 @@ import VaultCrypto
     }
 }
 
-/// The workload's content generator (SplitMix64 from the file's seed).
-struct SeededContent {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

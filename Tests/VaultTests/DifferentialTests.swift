@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Vault
+import SeededRandom
 
 /// Random namespace and data operations against the Vault and the reference model; names,
 /// attributes and every byte must agree throughout, and after close + reopen.
@@ -10,12 +11,12 @@ import Testing
     struct Runner {
         let fixture: VaultFixture
         let model = ReferenceFileSystem()
-        var random: SeededRandom
+        var random: SplitMix64
         let seed: UInt64
 
         init(seed: UInt64) throws {
             self.seed = seed
-            random = SeededRandom(seed: seed)
+            random = SplitMix64(seed: seed)
             fixture = try VaultFixture()
         }
 
@@ -23,7 +24,7 @@ import Testing
             (0 ..< Int.random(in: 1 ... depth, using: &random)).map { _ in Self.pick(names, &random) }
         }
 
-        static func pick<T>(_ items: [T], _ random: inout SeededRandom) -> T { items[Int.random(in: 0 ..< items.count, using: &random)] }
+        static func pick<T>(_ items: [T], _ random: inout SplitMix64) -> T { items[Int.random(in: 0 ..< items.count, using: &random)] }
 
         /// Prefers paths that exist, so operations do more than fail.
         mutating func existingOrRandomPath() -> [String] {
@@ -200,14 +201,3 @@ func rethrowing(_ body: () throws -> Void) throws(VaultError) {
     }
 }
 
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

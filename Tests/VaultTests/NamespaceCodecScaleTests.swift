@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Vault
+import SeededRandom
 
 /// Sizes and times of snapshots and record batches for large trees. The default run uses a
 /// small tree (a smoke test that prints numbers); set SHARDVAULT_CODEC_SCALE=1 and build in
@@ -63,7 +64,7 @@ import Testing
 
     /// 20 bytes that look like a sealed name: distinct per (directory, file), not text.
     static func sealedName(_ directory: Int, _ file: Int) -> SealedName {
-        var generator = SeededGenerator(seed: UInt64(directory) << 32 | UInt64(file))
+        var generator = SplitMix64(seed: UInt64(directory) << 32 | UInt64(file))
         var bytes = [UInt8](repeating: 0, count: 20)
         for chunk in stride(from: 0, to: 16, by: 8) {
             withUnsafeBytes(of: generator.next()) { bytes.replaceSubrange(chunk ..< chunk + 8, with: $0) }

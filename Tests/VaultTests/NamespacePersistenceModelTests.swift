@@ -2,6 +2,7 @@ import VaultCrypto
 import Foundation
 import Testing
 @testable import Vault
+import SeededRandom
 
 /// The mount model end to end, minus encryption and storage: what the journal layer will do
 /// with our bytes (records in batches, snapshots as checkpoints) must rebuild the live tree.
@@ -27,7 +28,7 @@ import Testing
         #expect(records.count > Self.operationCount / 3, "seed \(seed): too few operations succeeded to mean much")
 
         // Cut the records into batches of random size, the way group commit would.
-        var random = SeededGenerator(seed: seed ^ 0xBA7C4)
+        var random = SplitMix64(seed: seed ^ 0xBA7C4)
         let replayed = workload.freshNamespace()
         var index = 0
         while index < records.count {
@@ -45,7 +46,7 @@ import Testing
     @Test(arguments: seeds)
     func snapshotsAtRandomPointsRestoreAndReplay(seed: UInt64) throws {
         var workload = RandomNamespaceWorkload(seed: seed)
-        var random = SeededGenerator(seed: seed ^ 0x5AA9)
+        var random = SplitMix64(seed: seed ^ 0x5AA9)
         // Each checkpoint: its bytes and how many records it already contains.
         var checkpoints: [(bytes: [UInt8], recordCount: Int)] = []
         for step in 0 ..< Self.operationCount {

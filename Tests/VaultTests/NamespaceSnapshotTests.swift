@@ -2,6 +2,7 @@ import VaultCrypto
 import Testing
 import VolumePool
 @testable import Vault
+import SeededRandom
 
 /// A small tree with one of everything a snapshot must carry: every kind, hard links, an
 /// xattr, symlink target, inline and block content with holes, directories with removed
@@ -97,7 +98,7 @@ func makeSampleTree() throws -> Namespace {
 
     @Test func randomByteFlipsNeverTrap() throws {
         let original = try makeSampleTree().snapshot()
-        var random = SeededGenerator(seed: 0x5A4F)
+        var random = SplitMix64(seed: 0x5A4F)
         for _ in 0 ..< 3000 {
             var bytes = original
             for _ in 0 ..< Int.random(in: 1 ... 3, using: &random) {

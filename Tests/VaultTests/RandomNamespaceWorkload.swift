@@ -1,22 +1,7 @@
 import VaultCrypto
 import VolumePool
 @testable import Vault
-
-/// A reproducible pseudo-random generator (SplitMix64): the same seed gives the same run, so a
-/// failure's printed seed replays it exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SeededRandom
 
 /// Drives a namespace through random valid-or-refused operations using only the public
 /// mutation API, and collects the records of those that succeeded. Names come from a small
@@ -27,12 +12,12 @@ struct RandomNamespaceWorkload {
     let tree: Namespace
     let rootID: DirectoryID
     private(set) var records: [NamespaceRecord] = []
-    private var random: SeededGenerator
+    private var random: SplitMix64
     private var time = rootTime
     private let namePool: [SealedName]
 
     init(seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let rootID = DirectoryID(high: generator.next(), low: generator.next())
         var pool: [SealedName] = []
         for _ in 0 ..< 14 {

@@ -3,6 +3,7 @@ import Testing
 import VaultCrypto
 import VolumePool
 @testable import Vault
+import SeededRandom
 
 @Suite struct VaultBehaviourTests {
     let root = Namespace.rootInode
@@ -150,7 +151,7 @@ import VolumePool
         let vault = fixture.vault!
         let (inode, _) = try vault.mknod(Namespace.rootInode, "big", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
         let handle = try vault.open(inode)
-        var generator = SeededContent(state: 42)
+        var generator = SplitMix64(seed: 42)
         let total = 21 * (1 << 20) + 12345
         let bytes = (0 ..< total).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         var offset = 0

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VaultCrypto
 @testable import Vault
+import SeededRandom
 
 /// Invariant I1: after writing files with known names, contents and directory shapes, no byte
 /// sequence on any volume reveals a name, a content fragment of 16 bytes or more, or a file
@@ -17,7 +18,7 @@ import VaultCrypto
         for (index, name) in names.enumerated() {
             parent = try vault.mkdir(parent, name + "-dir", permissions: 0o755, uid: 0, gid: 0).0
             let (inode, _) = try vault.mknod(parent, name, kind: .regular, permissions: 0o600, uid: 0, gid: 0)
-            var generator = SeededContent(state: UInt64(index + 1))
+            var generator = SplitMix64(seed: UInt64(index + 1))
             let bytes = (0 ..< sizes[index]).map { _ in UInt8(truncatingIfNeeded: generator.next() % 251) }
             try fixture.write(inode, at: 0, bytes)
             _ = try vault.symlink(parent, name + "-link", target: "/secret/target/" + name, uid: 0, gid: 0)

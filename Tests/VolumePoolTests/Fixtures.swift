@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VolumePool
+import SeededRandom
 
 /// A directory under /tmp removed when the fixture goes away (also when a test fails).
 final class TemporaryDirectory {
@@ -67,24 +68,7 @@ final class PoolFixture {
 
 /// Fast deterministic bytes; the seed appears in failure messages.
 func patternBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &+ 0x9E37_79B9_7F4A_7C15
-    var bytes = [UInt8](repeating: 0, count: count)
-    bytes.withUnsafeMutableBytes { raw in
-        var offset = 0
-        while offset < count {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            withUnsafeBytes(of: z) { word in
-                let n = min(8, count - offset)
-                raw.baseAddress!.advanced(by: offset).copyMemory(from: word.baseAddress!, byteCount: n)
-            }
-            offset += 8
-        }
-    }
-    return bytes
+    SplitMix64.bytes(count: count, seed: seed)
 }
 
 /// Flips `count` random bytes of the file at `path` (never in place of the same value).

@@ -1,5 +1,6 @@
 import Foundation
 import Erasure
+import SeededRandom
 
 /// RS encode / reconstruct and shard checksum throughput, in memory (no I/O).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// Monotonic nanoseconds.
 func monotonicNanoseconds() -> UInt64 {
@@ -107,25 +108,6 @@ struct Ratio: Codable {
     var pairedMax: Double
     var goal: Double?
     var pass: Bool?
-}
-
-/// A small, fast generator for ids and filler bytes; not for secrets.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
-        let words = buffer.count / 8
-        for index in 0 ..< words { buffer.storeBytes(of: next(), toByteOffset: index * 8, as: UInt64.self) }
-        for index in words * 8 ..< buffer.count { buffer[index] = UInt8(truncatingIfNeeded: next()) }
-    }
 }
 
 /// Page-aligned scratch memory owned by the bench, freed on deinit.

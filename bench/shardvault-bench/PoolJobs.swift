@@ -3,6 +3,7 @@ import Erasure
 import Foundation
 import Synchronization
 import VolumePool
+import SeededRandom
 
 /// Sizes of the files a pool object occupies (docs/FORMAT-pool.md): the object is cut into
 /// stripes of `stripeSize`; each stripe gives every one of the n shards a chunk of

@@ -92,22 +92,14 @@ struct MicroReport: Codable {
 /// Collects results, echoing each as a table row when it is taken.
 final class Reporter {
     var report: MicroReport
-    private var printedHeader = false
+    private var table = ResultTable(rateLabel: "obj/s")
 
     init(report: MicroReport) { self.report = report }
 
     @discardableResult
     func add(_ measurement: Measurement) -> Measurement {
         report.results.append(measurement)
-        if !printedHeader {
-            printedHeader = true
-            print(Self.row("result", "median", "min", "max", "unit", "n", "obj/s"))
-            print(String(repeating: "-", count: 104))
-        }
-        print(Self.row(measurement.name, Self.format(measurement.median), Self.format(measurement.min),
-                       Self.format(measurement.max), measurement.unit, String(measurement.samples.count),
-                       Self.format(measurement.operationsPerSecond)))
-        fflush(nil)
+        table.print(measurement)
         return measurement
     }
 
@@ -150,23 +142,7 @@ final class Reporter {
     }
 
     func writeJSON(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = try encoder.encode(report)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    private static func row(_ name: String, _ median: String, _ low: String, _ high: String, _ unit: String,
-                            _ count: String, _ rate: String) -> String {
-        var line = name.rightPadded(44)
-        line += median.leftPadded(11)
-        line += low.leftPadded(11)
-        line += high.leftPadded(11)
-        line += "  " + unit.rightPadded(5)
-        line += count.leftPadded(4)
-        line += rate.leftPadded(13)
-        return line
+        try writeReportJSON(report, to: path)
     }
 
     static func format(_ value: Double) -> String {

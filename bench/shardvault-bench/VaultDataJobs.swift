@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Vault
+import SeededRandom
 
 /// File data through `Vault` (no FUSE): sequential write/read of one big file, chunk-cache
 /// re-reads, random 4 KiB reads and writes. One fresh 4+2 vault, closed and reopened for

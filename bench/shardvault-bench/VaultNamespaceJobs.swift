@@ -1,5 +1,6 @@
 import Foundation
 import Vault
+import SeededRandom
 
 /// Namespace work through `Vault`: building trees of N files (creates/s), lookups and readdir
 /// on the `namespaceFiles` tree, and for each size in `openEntries` the time and memory of

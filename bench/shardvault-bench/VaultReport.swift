@@ -76,22 +76,14 @@ extension Measurement {
 /// `Reporter`), and writes the JSON report.
 final class VaultReporter {
     var report: VaultReport
-    private var printedHeader = false
+    private var table = ResultTable(rateLabel: "ops/s")
 
     init(report: VaultReport) { self.report = report }
 
     @discardableResult
     func add(_ measurement: Measurement) -> Measurement {
         report.results.append(measurement)
-        if !printedHeader {
-            printedHeader = true
-            print(Self.row("result", "median", "min", "max", "unit", "n", "ops/s"))
-            print(String(repeating: "-", count: 108))
-        }
-        print(Self.row(measurement.name, Reporter.format(measurement.median), Reporter.format(measurement.min),
-                       Reporter.format(measurement.max), measurement.unit, String(measurement.samples.count),
-                       Reporter.format(measurement.operationsPerSecond)))
-        fflush(nil)
+        table.print(measurement)
         return measurement
     }
 
@@ -102,22 +94,7 @@ final class VaultReporter {
     }
 
     func writeJSON(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    private static func row(_ name: String, _ median: String, _ low: String, _ high: String, _ unit: String,
-                            _ count: String, _ rate: String) -> String {
-        var line = name.rightPadded(44)
-        line += median.leftPadded(11)
-        line += low.leftPadded(11)
-        line += high.leftPadded(11)
-        line += "  " + unit.rightPadded(9)
-        line += count.leftPadded(4)
-        line += rate.leftPadded(13)
-        return line
+        try writeReportJSON(report, to: path)
     }
 }
 
