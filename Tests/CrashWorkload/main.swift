@@ -30,7 +30,7 @@ do {
     let vault = try Vault(volumePaths: volumes, password: SecureBytes(copying: Array(arguments[4].utf8)), options: options)
     let root = Namespace.rootInode
     func directory(_ name: String) throws -> InodeNumber {
-        if let existing = try? vault.lookup(root, name).0 { return existing }
+        if let found = try? vault.lookup(root, name) { return found.0 }
         return try vault.mkdir(root, name, permissions: 0o755, uid: 0, gid: 0).0
     }
     let acked = try directory("acked")

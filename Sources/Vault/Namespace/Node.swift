@@ -1,6 +1,6 @@
 import VolumePool
 
-/// One immutable, encrypted, erasure-coded piece of a file: up to `FileLayout.blockSize`
+/// One immutable, encrypted, erasure-coded piece of a file: up to `BlockStore.blockSize` (4 MiB)
 /// plaintext bytes stored as a pool object.
 public struct BlockReference: Equatable, Sendable {
     public var id: ObjectID
