@@ -3,8 +3,9 @@ import VolumePool
 
 /// Open files, reads, writes, truncation and flushing.
 extension Vault {
-    /// Files whose final size is at most this live inside their metadata record.
-    public static let inlineLimit = 2048
+    /// Files whose final size is at most this live inside their metadata record
+    /// (docs/FORMAT-vault.md, "Inline files", for the measurement behind it).
+    public static let defaultInlineLimit = 2048
 
     /// Opens a regular file; the handle keeps an unlinked file readable until `release`.
     public func open(_ inode: InodeNumber) throws(VaultError) -> FileHandle {
@@ -128,7 +129,7 @@ extension Vault {
             }
             content = .blocks(slots)
         } else if case let .inline(bytes) = content {
-            if size <= UInt64(Self.inlineLimit) {
+            if size <= UInt64(inlineLimit) {
                 content = .inline(Array(bytes.prefix(Int(size))) + [UInt8](repeating: 0, count: max(0, Int(size) - bytes.count)))
             } else {
                 content = bytes.isEmpty ? .blocks([]) : .blocks([try store(bytes)])
@@ -192,7 +193,7 @@ extension Vault {
         }
         let recordedSize = try read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).size }
         guard file.isDirty || recordedSize != file.size else { return }
-        if file.size <= UInt64(Self.inlineLimit) {
+        if file.size <= UInt64(inlineLimit) {
             var bytes = [UInt8](repeating: 0, count: Int(file.size))
             _ = try bytes.withMutableVaultBytes { (raw) throws(VaultError) in try readLocked(file, at: 0, into: raw) }
             file.dirtyBlocks.removeAll()

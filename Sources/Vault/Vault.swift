@@ -16,6 +16,7 @@ public final class Vault: @unchecked Sendable {
     let journal: Journal
     let blocks: BlockStore
     let openFiles = OpenFileTable()
+    let inlineLimit: Int
     /// Runs the background seals of full blocks (see `write`).
     let sealQueue = DispatchQueue(label: "shardvault.seal", attributes: .concurrent)
     /// Why the vault refuses changes, when it does: with fewer than k+1 volumes no write can
@@ -34,6 +35,8 @@ public final class Vault: @unchecked Sendable {
         public var checkpointInterval = 512
         /// Memory for decrypted chunks kept for re-reading.
         public var cacheBytes = 64 << 20
+        /// Files up to this size are stored inside the metadata instead of as a block.
+        public var inlineLimit = Vault.defaultInlineLimit
         public init() {}
     }
 
@@ -70,6 +73,7 @@ public final class Vault: @unchecked Sendable {
             metadata = try Self.wrapCrypto { () throws(CryptoError) in try MetadataCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
             let content = try Self.wrapCrypto { () throws(CryptoError) in try ContentCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
             blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes))
+            inlineLimit = min(max(0, options.inlineLimit), BlockStore.chunkSize)
             let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
                                          decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()

@@ -63,11 +63,11 @@ struct VaultCommand: ParsableCommand {
     var keep = false
 
     enum Job: String, ExpressibleByArgument, CaseIterable {
-        case data, namespace
+        case data, namespace, small
     }
 
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Run only these jobs: data (file throughput, random I/O), namespace (creates, lookups, readdir, open).")
+            help: "Run only these jobs: data (file throughput, random I/O), namespace (creates, lookups, readdir, open), small (inline vs block small files).")
     var jobs: [Job] = Job.allCases
 
     func parsedEntries() throws -> [Int]? {
@@ -133,6 +133,9 @@ struct VaultCommand: ParsableCommand {
         }
         if jobs.contains(.namespace) {
             try VaultNamespaceJobs(settings: settings, reporter: reporter, base: root).run()
+        }
+        if jobs.contains(.small) {
+            try VaultSmallFileJobs(settings: settings, reporter: reporter, base: root).run()
         }
 
         reporter.report.host.loadAverageAtEnd = HostInfo.loadAverage()
