@@ -15,11 +15,11 @@ import Darwin
 ///
 /// Meant for `static let`s that live as long as the process: deleting a pthread key does not
 /// run destructors, so objects still attached to other threads would leak.
-final class ThreadLocalSlot<Value: AnyObject>: Sendable {
+public final class ThreadLocalSlot<Value: AnyObject>: Sendable {
     private let key: pthread_key_t
     private let makeValue: @Sendable () -> Value
 
-    init(makeValue: @escaping @Sendable () -> Value) {
+    public init(makeValue: @escaping @Sendable () -> Value) {
         var key = pthread_key_t()
         let status = pthread_key_create(&key, releaseThreadLocalObject)
         // Only EAGAIN (out of keys, PTHREAD_KEYS_MAX = 1024) or ENOMEM can happen; both mean
@@ -36,7 +36,7 @@ final class ThreadLocalSlot<Value: AnyObject>: Sendable {
     /// The calling thread's value, created on first use.
     ///
     /// The result is only safe to use on the calling thread; Value is typically not Sendable.
-    var current: Value {
+    public var current: Value {
         if let existing = pthread_getspecific(key) {
             return Unmanaged<Value>.fromOpaque(existing).takeUnretainedValue()
         }
@@ -48,7 +48,7 @@ final class ThreadLocalSlot<Value: AnyObject>: Sendable {
     }
 
     /// The calling thread's value if it has one, without creating it.
-    var currentIfCreated: Value? {
+    public var currentIfCreated: Value? {
         pthread_getspecific(key).map { Unmanaged<Value>.fromOpaque($0).takeUnretainedValue() }
     }
 }

@@ -10,8 +10,11 @@ extension Vault {
     static let symlinkTargetKind: UInt32 = 100
 
     public func lookup(_ parent: InodeNumber, _ name: String) throws(VaultError) -> (InodeNumber, NodeAttributes) {
+        try NameRules.check(name)
         let inode = try read { (namespace) throws(VaultError) in
-            try namespace.lookup(parent, try seal(name, in: parent, namespace))
+            try NameScratch.withSealedName(name, parent: try namespace.directoryID(parent), cipher: names) {
+                (sealed) throws(VaultError) in try namespace.lookup(parent, sealed)
+            }
         }
         return (inode, try attributes(inode))
     }
