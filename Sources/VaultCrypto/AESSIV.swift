@@ -1,55 +1,92 @@
-// AES-SIV (RFC 5297) on OpenSSL's EVP implementation. Deterministic authenticated
-// encryption: the same plaintext and associated data always give the same ciphertext,
-// which is what lets the Vault look a name up by encrypting it.
+// AES-SIV (RFC 5297): deterministic authenticated encryption. The same plaintext and
+// associated data always give the same ciphertext, which is what lets the Vault look a name
+// up by encrypting it.
 //
 // Output layout is the RFC's: V (16-byte synthetic IV / tag) ‖ C.
 //
-// OpenSSL's SIV context is single-use (it refuses a second message after keying), so each
-// pooled slot holds a keyed template that is copied into a work context per message. The
-// copy is much cheaper than re-keying, but OpenSSL still allocates inside it (it duplicates
-// its CMAC and CTR sub-contexts); the bench CryptoMallocs measures how many.
+// Built from reusable parts rather than OpenSSL's "AES-*-SIV" cipher: that context is
+// single-use, and copying a keyed template per message cost 18 mallocs inside OpenSSL.
+// Here each pooled slot holds an AES-CBC context for CMAC (AESCMAC.swift) and an AES-CTR
+// context, both keyed once; a message only re-initialises IVs, and all scratch is on the
+// stack, so steady-state seal and open do not allocate.
+//
+//   S2V(K1, S1…Sn):  D = CMAC(0^128)                    (fixed per key: computed at init)
+//                    D = dbl(D) ⊕ CMAC(Si)              for each associated-data component
+//                    T = Sn xorend D        if |Sn| ≥ 16
+//                    T = dbl(D) ⊕ pad(Sn)   otherwise
+//                    V = CMAC(T)
+//   C = AES-CTR(K2, IV = V with bits 31 and 63 cleared, plaintext)
 
 import CLibCrypto
+import CSodium
 
 final class AESSIV: Sendable {
     static let tagSize = 16
 
-    /// Key bytes: 32 (AES-128-SIV), 48 (AES-192-SIV) or 64 (AES-256-SIV). Half is the S2V
-    /// (CMAC) key, half the CTR key.
+    /// Key bytes: 32 (AES-128-SIV), 48 (AES-192-SIV) or 64 (AES-256-SIV). The first half is
+    /// the S2V (CMAC) key, the second the CTR key.
     let keySize: Int
-    private let cipher: FetchedCipher
-    private let key: SecureBytes
+    private let cmac: AESCMAC
+    private let ctrCipher: FetchedCipher
+    private let ctrKey: SecureBytes
+    /// CMAC(K1, 0^128), S2V's starting value; it depends only on the key.
+    private let zeroTag: SecureBytes
     private let slots: ContextPool<Slot>
 
+    /// OpenSSL takes `int` lengths; longer plaintexts go through CTR in pieces of this size.
+    private static let maximumUpdateLength = 1 << 30
+
+    /// One thread's pair of keyed contexts.
     private struct Slot: Sendable {
-        let template: CipherContextHandle
-        let work: CipherContextHandle
+        let cmac: CipherContextHandle
+        let ctr: CipherContextHandle
 
         static let free: @Sendable (Slot) -> Void = {
-            CipherContextHandle.free($0.template)
-            CipherContextHandle.free($0.work)
+            CipherContextHandle.free($0.cmac)
+            CipherContextHandle.free($0.ctr)
         }
     }
 
     init(key: UnsafeRawBufferPointer) throws(CryptoError) {
-        let name: String
+        let ctrName: String
         switch key.count {
-        case 32: name = "AES-128-SIV"
-        case 48: name = "AES-192-SIV"
-        case 64: name = "AES-256-SIV"
+        case 32: ctrName = "AES-128-CTR"
+        case 48: ctrName = "AES-192-CTR"
+        case 64: ctrName = "AES-256-CTR"
         default: preconditionFailure("AES-SIV keys are 32, 48 or 64 bytes, got \(key.count)")
         }
         CryptoLibraries.ensureReady()
+        let half = key.count / 2
+        let cmac = try AESCMAC(key: UnsafeRawBufferPointer(rebasing: key[..<half]))
+        let ctrCipher = try FetchedCipher(ctrName)
+        let ctrKey = try SecureBytes(copying: UnsafeRawBufferPointer(rebasing: key[half...]))
+        let slots = ContextPool<Slot>(release: Slot.free)
+        // The first slot is made here, so it both computes the zero tag and is ready in the
+        // pool for the first message.
+        let zeroTag = try SecureBytes(count: Self.tagSize)
+        try slots.withItem(make: { () throws(CryptoError) -> Slot in
+            try Self.makeSlot(cmac: cmac, ctrCipher: ctrCipher, ctrKey: ctrKey)
+        }) { (slot) throws(CryptoError) in
+            try zeroTag.withUnsafeMutableBytes { (tag) throws(CryptoError) in
+                try withUnsafeTemporaryAllocation(byteCount: Self.tagSize, alignment: 16) { (zero) throws(CryptoError) in
+                    zero.initializeMemory(as: UInt8.self, repeating: 0)
+                    try cmac.authenticate(UnsafeRawBufferPointer(zero), context: slot.cmac.pointer, tag: tag.baseAddress!)
+                }
+            }
+        }
         self.keySize = key.count
-        self.cipher = try FetchedCipher(name)
-        self.key = try SecureBytes(copying: key)
-        self.slots = ContextPool(release: Slot.free)
+        self.cmac = cmac
+        self.ctrCipher = ctrCipher
+        self.ctrKey = ctrKey
+        self.zeroTag = zeroTag
+        self.slots = slots
     }
 
     /// Encrypts into `output` as V ‖ C; returns plaintext.count + 16. Each element of
-    /// `associatedData` is one S2V component, in order; none may be empty (OpenSSL skips
-    /// empty components, which would silently differ from RFC 5297). The plaintext must not
-    /// be empty for the same reason.
+    /// `associatedData` is one S2V component, in order. Empty components and an empty
+    /// plaintext are refused: RFC 5297 allows them, but OpenSSL's SIV (which wrote the
+    /// vault's earlier names) skips them, so the two would silently disagree.
+    /// `output` must not overlap the inputs.
     func seal(
         _ plaintext: UnsafeRawBufferPointer,
         associatedData: UnsafeBufferPointer<UnsafeRawBufferPointer>,
@@ -58,21 +95,17 @@ final class AESSIV: Sendable {
         precondition(!plaintext.isEmpty && associatedData.allSatisfy { !$0.isEmpty })
         let total = plaintext.count + Self.tagSize
         guard output.count >= total else { throw .bufferTooSmall(needed: total, available: output.count) }
-        try withFreshContext(encrypting: true) { (context) throws(CryptoError) in
-            try Self.addAssociatedData(associatedData, to: context)
-            var produced: Int32 = 0
-            guard EVP_EncryptUpdate(context, mutableBytePointer(output) + Self.tagSize, &produced,
-                                    bytePointer(plaintext), Int32(plaintext.count)) == 1,
-                  EVP_EncryptFinal_ex(context, nil, &produced) == 1,
-                  EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(Self.tagSize), output.baseAddress) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV encrypt")
-            }
+        let tag = output.baseAddress!
+        try slots.withItem(make: makeSlot) { (slot) throws(CryptoError) in
+            try s2v(associatedData, plaintext, slot: slot, into: tag)
+            try ctr(plaintext, tag: UnsafeRawPointer(tag), slot: slot, into: tag + Self.tagSize)
         }
         return total
     }
 
     /// Decrypts V ‖ C into `output`; returns the plaintext length, or nil when the input is
-    /// too short or fails authentication (output is then wiped by OpenSSL).
+    /// too short or fails authentication (output is then wiped). `output` must not overlap
+    /// the inputs.
     func open(
         _ sealed: UnsafeRawBufferPointer,
         associatedData: UnsafeBufferPointer<UnsafeRawBufferPointer>,
@@ -82,64 +115,111 @@ final class AESSIV: Sendable {
         guard sealed.count > Self.tagSize else { return nil }
         let plaintextCount = sealed.count - Self.tagSize
         guard output.count >= plaintextCount else { throw .bufferTooSmall(needed: plaintextCount, available: output.count) }
-        return try withFreshContext(encrypting: false) { (context) throws(CryptoError) -> Int? in
-            // The expected tag must be known before decrypting: SIV's CTR IV is the tag.
-            guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(Self.tagSize),
-                                      UnsafeMutableRawPointer(mutating: sealed.baseAddress)) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV set tag")
+        let received = sealed.baseAddress!
+        let plaintext = UnsafeMutableRawBufferPointer(rebasing: output[..<plaintextCount])
+        let authentic = try slots.withItem(make: makeSlot) { (slot) throws(CryptoError) -> Bool in
+            // SIV's CTR IV is the tag, so decryption comes first and S2V checks its result.
+            try ctr(UnsafeRawBufferPointer(rebasing: sealed[Self.tagSize...]), tag: received, slot: slot,
+                    into: plaintext.baseAddress!)
+            return try withUnsafeTemporaryAllocation(byteCount: Self.tagSize, alignment: 16) {
+                (expected) throws(CryptoError) -> Bool in
+                try s2v(associatedData, UnsafeRawBufferPointer(plaintext), slot: slot, into: expected.baseAddress!)
+                return CryptoLibraries.constantTimeEqual(expected.baseAddress!, received, count: Self.tagSize)
             }
-            try Self.addAssociatedData(associatedData, to: context)
-            var produced: Int32 = 0
-            guard EVP_DecryptUpdate(context, mutableBytePointer(output), &produced,
-                                    bytePointer(sealed) + Self.tagSize, Int32(plaintextCount)) == 1,
-                  EVP_DecryptFinal_ex(context, nil, &produced) == 1 else {
-                ERR_clear_error()
-                return nil
+        }
+        guard authentic else {
+            // Never leave unauthenticated plaintext where a caller might use it.
+            sodium_memzero(plaintext.baseAddress!, plaintextCount)
+            return nil
+        }
+        return plaintextCount
+    }
+
+    // MARK: - S2V and CTR
+
+    /// S2V over the associated-data components then the plaintext; writes V (16 bytes).
+    private func s2v(
+        _ components: UnsafeBufferPointer<UnsafeRawBufferPointer>,
+        _ plaintext: UnsafeRawBufferPointer,
+        slot: Slot,
+        into v: UnsafeMutableRawPointer
+    ) throws(CryptoError) {
+        let context = slot.cmac.pointer
+        try withUnsafeTemporaryAllocation(byteCount: 2 * Self.tagSize, alignment: 16) { (scratch) throws(CryptoError) in
+            let d = scratch.baseAddress!
+            let mac = d + Self.tagSize
+            defer { sodium_memzero(d, scratch.count) }
+            zeroTag.withUnsafeBytes { d.copyMemory(from: $0.baseAddress!, byteCount: Self.tagSize) }
+            for component in components {
+                Block128.double(d)
+                try cmac.authenticate(component, context: context, tag: mac)
+                Block128.xor(d, mac)
             }
-            return plaintextCount
+            if plaintext.count >= Self.tagSize {
+                try cmac.authenticate(plaintext, xorEnd: d, context: context, tag: v)
+            } else {
+                // T = dbl(D) ⊕ pad(Sn), built in place in D: one whole block.
+                Block128.double(d)
+                for index in 0 ..< plaintext.count {
+                    d.storeBytes(of: d.load(fromByteOffset: index, as: UInt8.self) ^ plaintext[index],
+                                 toByteOffset: index, as: UInt8.self)
+                }
+                d.storeBytes(of: d.load(fromByteOffset: plaintext.count, as: UInt8.self) ^ 0x80,
+                             toByteOffset: plaintext.count, as: UInt8.self)
+                try cmac.authenticate(UnsafeRawBufferPointer(start: d, count: Self.tagSize), context: context, tag: v)
+            }
         }
     }
 
-    /// Copies a keyed template into the slot's work context, so every message starts from
-    /// a freshly keyed state without redoing the key setup.
-    private func withFreshContext<Value>(
-        encrypting: Bool,
-        _ body: (OpaquePointer) throws(CryptoError) -> Value
-    ) throws(CryptoError) -> Value {
-        try slots.withItem(make: makeSlot) { (slot) throws(CryptoError) -> Value in
-            let work = slot.work.pointer
-            guard EVP_CIPHER_CTX_copy(work, slot.template.pointer) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV context copy")
+    /// AES-CTR with the tag as IV, bits 31 and 63 cleared (RFC 5297 §2.6) so that 32- and
+    /// 64-bit counter implementations agree with 128-bit ones. Encrypts and decrypts alike.
+    private func ctr(
+        _ input: UnsafeRawBufferPointer,
+        tag: UnsafeRawPointer,
+        slot: Slot,
+        into output: UnsafeMutableRawPointer
+    ) throws(CryptoError) {
+        let context = slot.ctr.pointer
+        try withUnsafeTemporaryAllocation(byteCount: Self.tagSize, alignment: 16) { (iv) throws(CryptoError) in
+            let q = iv.baseAddress!
+            q.copyMemory(from: tag, byteCount: Self.tagSize)
+            // Byte 8 holds bit 63 and byte 12 bit 31, counting from the right of the block.
+            q.storeBytes(of: q.load(fromByteOffset: 8, as: UInt8.self) & 0x7f, toByteOffset: 8, as: UInt8.self)
+            q.storeBytes(of: q.load(fromByteOffset: 12, as: UInt8.self) & 0x7f, toByteOffset: 12, as: UInt8.self)
+            // No cipher and no key: the slot's key schedule stays, only the counter restarts.
+            guard EVP_EncryptInit_ex2(context, nil, nil, q.assumingMemoryBound(to: UInt8.self), nil) == 1 else {
+                throw CryptoLibraries.openSSLFailure("AES-SIV CTR IV")
             }
-            if !encrypting {
-                // Switches direction only: no cipher and no key means the keyed state is kept.
-                guard EVP_DecryptInit_ex2(work, nil, nil, nil, nil) == 1 else {
-                    throw CryptoLibraries.openSSLFailure("AES-SIV decrypt init")
-                }
+        }
+        var done = 0
+        while done < input.count {
+            let piece = min(input.count - done, Self.maximumUpdateLength)
+            var produced: Int32 = 0
+            guard EVP_EncryptUpdate(context, (output + done).assumingMemoryBound(to: UInt8.self), &produced,
+                                    bytePointer(input) + done, Int32(piece)) == 1,
+                  Int(produced) == piece else {
+                throw CryptoLibraries.openSSLFailure("AES-SIV CTR")
             }
-            return try body(work)
+            done += piece
         }
     }
+
+    // MARK: - Slots
 
     private func makeSlot() throws(CryptoError) -> Slot {
-        let template = try key.withUnsafeBytes { (key) throws(CryptoError) -> CipherContextHandle in
-            try cipher.makeContext(key: key)
-        }
-        guard let work = EVP_CIPHER_CTX_new() else {
-            CipherContextHandle.free(template)
-            throw CryptoLibraries.openSSLFailure("EVP_CIPHER_CTX_new")
-        }
-        return Slot(template: template, work: CipherContextHandle(work))
+        try Self.makeSlot(cmac: cmac, ctrCipher: ctrCipher, ctrKey: ctrKey)
     }
 
-    private static func addAssociatedData(
-        _ components: UnsafeBufferPointer<UnsafeRawBufferPointer>, to context: OpaquePointer
-    ) throws(CryptoError) {
-        for component in components {
-            var ignored: Int32 = 0
-            guard EVP_CipherUpdate(context, nil, &ignored, bytePointer(component), Int32(component.count)) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV associated data")
+    private static func makeSlot(cmac: AESCMAC, ctrCipher: FetchedCipher, ctrKey: borrowing SecureBytes) throws(CryptoError) -> Slot {
+        let mac = try cmac.makeContext()
+        do {
+            let ctr = try ctrKey.withUnsafeBytes { (key) throws(CryptoError) -> CipherContextHandle in
+                try ctrCipher.makeContext(key: key)
             }
+            return Slot(cmac: mac, ctr: ctr)
+        } catch {
+            CipherContextHandle.free(mac)
+            throw error
         }
     }
 }
