@@ -44,6 +44,12 @@ enum CLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        return try capture(process, arguments: arguments, stdinFile: stdinFile, in: scratch)
+    }
+
+    /// Runs a prepared process with stdin from `stdinFile` (else /dev/null) and its output
+    /// captured in files; expects it to exit rather than die of a signal.
+    static func capture(_ process: Process, arguments: [String], stdinFile: String? = nil, in scratch: Scratch) throws -> Result {
         let outPath = scratch.path("stdout-\(UUID().uuidString)")
         let errPath = scratch.path("stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)

@@ -22,31 +22,7 @@ enum VaultCLI {
         environment["SHARDVAULT_NEW_PASSWORD"] = nil
         environment.merge(extra) { _, new in new }
         process.environment = environment
-
-        let outPath = scratch.path("stdout-\(UUID().uuidString)")
-        let errPath = scratch.path("stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let inHandle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = inHandle
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        try inHandle.close()
-        #expect(process.terminationReason == .exit,
-                "shardvault \(arguments) was killed by signal \(process.terminationStatus)")
-        return CLI.Result(status: process.terminationStatus,
-                          stdout: try Data(contentsOf: URL(fileURLWithPath: outPath)),
-                          stderr: try String(contentsOfFile: errPath, encoding: .utf8))
+        return try CLI.capture(process, arguments: arguments, in: scratch)
     }
 }
 
