@@ -1,0 +1,55 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Mounting, unmounting, remounting, and ending the daemon with a signal.
+@Suite(.serialized)
+struct MountLifecycleTests {
+    @Test func emptyVaultMountsAsADirectory() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        var status = stat()
+        #expect(stat(vault.mountpoint, &status) == 0)
+        #expect(status.st_mode & S_IFMT == S_IFDIR)
+        #expect(status.st_ino == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault.mountpoint) == [])
+        #expect(errnoOf { stat(vault.path("missing"), &status) } == ENOENT)
+    }
+
+    @Test func sigtermUnmountsAndExitsZero() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        try "kept".write(toFile: vault.path("file"), atomically: false, encoding: .utf8)
+        let status = vault.unmountBySignal()
+        #expect(status == 0, "daemon log: \(vault.log())")
+        #expect(!MountedVault.isMounted(vault.mountpoint))
+    }
+
+    @Test func contentSurvivesUnmountAndRemount() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        try FileManager.default.createDirectory(atPath: vault.path("dir/sub"), withIntermediateDirectories: true)
+        let big = Data((0 ..< 3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        try big.write(to: URL(fileURLWithPath: vault.path("dir/sub/big")))
+        try "small".write(toFile: vault.path("dir/small"), atomically: false, encoding: .utf8)
+        #expect(symlink("dir/small", vault.path("link")) == 0)
+
+        // Through the CLI's unmount this time; the daemon must notice and exit 0.
+        let unmounted = try MountedVault.run(["unmount", vault.mountpoint])
+        #expect(unmounted.status == 0, "\(unmounted.output)")
+        #expect(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+        try vault.mount()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("dir/sub/big"))) == big)
+        #expect(try String(contentsOfFile: vault.path("dir/small"), encoding: .utf8) == "small")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: vault.path("link")) == "dir/small")
+    }
+
+    @Test func badOptionAndMissingMountpointAreRefused() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let bad = try MountedVault.run(["mount", "--foreground", "--password-file", vault.passwordFile, "-o", "bogus"]
+            + vault.volumes + [vault.root + "/elsewhere"])
+        #expect(bad.status == 64, "\(bad.output)")
+        #expect(bad.output.contains("bogus"))
+    }
+}
