@@ -57,5 +57,11 @@ public final class FuseFilesystem: Sendable {
         connection.pointee.max_write = UInt32(options.maximumWrite)
         connection.pointee.max_readahead = min(connection.pointee.max_readahead, UInt32(options.maximumWrite))
         if capable & UInt32(FUSE_CAP_ASYNC_READ) != 0 { connection.pointee.want |= UInt32(FUSE_CAP_ASYNC_READ) }
+        if options.reportsNegotiation {
+            let writeback = connection.pointee.want & UInt32(FUSE_CAP_WRITEBACK_CACHE) != 0
+            FileHandle.standardError.write(Data(("shardvault: FUSE protocol \(connection.pointee.proto_major).\(connection.pointee.proto_minor), "
+                + "writeback cache \(writeback ? "on" : "off"), max_write \(connection.pointee.max_write), "
+                + "max_readahead \(connection.pointee.max_readahead)\n").utf8))
+        }
     }
 }

@@ -12,6 +12,8 @@ public struct MountOptions: Sendable, Equatable {
     public var maximumWrite = 1 << 20
     /// Extra threads libfuse may start for concurrent requests.
     public var maximumThreads = 16
+    /// Print what the kernel agreed to at init (writeback cache, max_write) on stderr.
+    public var reportsNegotiation = false
 
     public init() {}
 
@@ -27,6 +29,7 @@ public struct MountOptions: Sendable, Equatable {
             case ("rw", nil): readOnly = false
             case ("allow_other", nil): allowOther = true
             case ("default_permissions", nil): defaultPermissions = true
+            case ("report_init", nil): reportsNegotiation = true
             case ("attr_timeout", let value?): attributeTimeout = try Self.seconds(key, value)
             case ("entry_timeout", let value?): entryTimeout = try Self.seconds(key, value)
             case ("max_threads", let value?):

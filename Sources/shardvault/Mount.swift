@@ -10,7 +10,7 @@ struct Mount: ParsableCommand {
         discussion: """
             The last argument is the mount point; the ones before it are the volumes. Options \
             (-o, comma-separated): ro, rw, allow_other, default_permissions, attr_timeout=S, \
-            entry_timeout=S, max_threads=N. SIGTERM, SIGINT or `shardvault unmount` write back \
+            entry_timeout=S, max_threads=N, report_init (print what the kernel agreed to). SIGTERM, SIGINT or `shardvault unmount` write back \
             cached data, unmount and close the vault (journal committed, checkpoint written). \
             Only --foreground is implemented so far (docs/FUSE.md).
             """)

@@ -133,4 +133,45 @@ struct FileTests {
         #expect(result.f_blocks > 0 && result.f_bavail <= result.f_blocks)
         #expect(result.f_namemax == 255)
     }
+
+    @Test func unlinkedOpenFileStaysUsable() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        try "still here".write(toFile: vault.path("gone"), atomically: false, encoding: .utf8)
+        let descriptor = open(vault.path("gone"), O_RDWR)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(unlink(vault.path("gone")) == 0)
+        var status = stat()
+        #expect(errnoOf { stat(vault.path("gone"), &status) } == ENOENT)
+        var buffer = [UInt8](repeating: 0, count: 32)
+        #expect(pread(descriptor, &buffer, 32, 0) == 10)
+        #expect(pwrite(descriptor, "!", 1, 10) == 1)
+        #expect(fstat(descriptor, &status) == 0)
+        #expect(status.st_size == 11)
+        #expect(errnoOf { open(vault.mountpoint, O_WRONLY) } == EISDIR)
+        #expect(errnoOf { open(vault.path("missing"), O_RDONLY) } == ENOENT)
+    }
+
+    /// Several writers at once on the multithreaded loop, then rm -rf style removal
+    /// (readdir interleaved with unlink).
+    @Test func concurrentWritersAndRecursiveRemoval() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        #expect(mkdir(vault.path("tree"), 0o755) == 0)
+        let contents = (0 ..< 6).map { Self.pattern(1 << 20 + $0 * 4099, seed: UInt64(20 + $0)) }
+        let root = vault.path("tree")
+        DispatchQueue.concurrentPerform(iterations: contents.count) { index in
+            try? contents[index].write(to: URL(fileURLWithPath: root + "/file\(index)"))
+        }
+        for index in contents.indices {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/file\(index)")) == contents[index])
+        }
+        for index in 0 ..< 300 {
+            #expect(mkdir(root + "/d\(index % 7)", 0o755) == 0 || errno == EEXIST)
+            try "x".write(toFile: root + "/d\(index % 7)/f\(index)", atomically: false, encoding: .utf8)
+        }
+        try FileManager.default.removeItem(atPath: root)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault.mountpoint) == [])
+    }
 }

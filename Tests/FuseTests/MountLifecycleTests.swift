@@ -52,4 +52,47 @@ struct MountLifecycleTests {
         #expect(bad.status == 64, "\(bad.output)")
         #expect(bad.output.contains("bogus"))
     }
+
+    /// Data still in the kernel's writeback cache when SIGTERM arrives must reach the vault:
+    /// the daemon unmounts while its workers still run, then closes the vault.
+    @Test func unsyncedWritesSurviveSigterm() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let data = FileTests.pattern(5 << 20, seed: 9)
+        try data.write(to: URL(fileURLWithPath: vault.path("unsynced")))
+        #expect(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+        try vault.mount()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("unsynced"))) == data)
+    }
+
+    /// A busy mount is detached lazily on SIGTERM; the daemon serves the open file until it
+    /// is closed, then exits 0.
+    @Test func sigtermWhileBusyDetachesAndExitsWhenIdle() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        try "busy".write(toFile: vault.path("held"), atomically: false, encoding: .utf8)
+        let descriptor = open(vault.path("held"), O_RDONLY)
+        #expect(descriptor >= 0)
+        guard let daemon = vault.daemon else { return }
+        kill(daemon.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while MountedVault.isMounted(vault.mountpoint) && Date() < deadline { usleep(20_000) }
+        #expect(!MountedVault.isMounted(vault.mountpoint))
+        var buffer = [UInt8](repeating: 0, count: 8)
+        #expect(pread(descriptor, &buffer, 8, 0) == 4)
+        #expect(daemon.isRunning)
+        close(descriptor)
+        #expect(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+    }
+
+    @Test func readOnlyMountRefusesChanges() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        try "before".write(toFile: vault.path("f"), atomically: false, encoding: .utf8)
+        #expect(vault.unmountBySignal() == 0)
+        try vault.mount(options: ["ro"])
+        #expect(try String(contentsOfFile: vault.path("f"), encoding: .utf8) == "before")
+        #expect(errnoOf { mkdir(vault.path("d"), 0o755) } == EROFS)
+        #expect(errnoOf { open(vault.path("f"), O_WRONLY) } == EROFS)
+    }
 }
