@@ -45,10 +45,7 @@ struct Mount: ParsableCommand {
         }
         let mountpoint = URL(fileURLWithPath: paths.last!).standardizedFileURL.path
         let volumes = Array(paths.dropLast())
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIFailure.usage("the mount point \(mountpoint) is not an existing directory")
-        }
+        try Self.checkMountpoint(mountpoint)
         let password = try Passwords.existing(file: passwordFile)
         // After the password prompt (Ctrl-C must still work there), before the vault starts
         // its threads: from here termination signals wait for the mount's signal watcher.
@@ -65,6 +62,24 @@ struct Mount: ParsableCommand {
             throw CLIFailure.failed(error.description)
         }
         try vault.close()
+    }
+}
+
+extension Mount {
+    /// Refuses a mount point that is missing, not a directory, or left behind by a daemon
+    /// that died (the kernel then answers ENOTCONN), before the password is asked for.
+    static func checkMountpoint(_ mountpoint: String) throws {
+        var status = stat()
+        if stat(mountpoint, &status) != 0 {
+            if errno == ENOTCONN {
+                throw CLIFailure.failed("\(mountpoint) is a stale mount left by a daemon that died; "
+                    + "run `shardvault unmount \(mountpoint)` first")
+            }
+            throw CLIFailure.usage("the mount point \(mountpoint) does not exist: \(String(cString: strerror(errno)))")
+        }
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            throw CLIFailure.usage("the mount point \(mountpoint) is not a directory")
+        }
     }
 }
 

@@ -95,4 +95,26 @@ struct MountLifecycleTests {
         #expect(errnoOf { mkdir(vault.path("d"), 0o755) } == EROFS)
         #expect(errnoOf { open(vault.path("f"), O_WRONLY) } == EROFS)
     }
+
+    /// fsync'd data survives SIGKILL of the daemon; the stale mount it leaves is named as
+    /// such by the next mount, and `shardvault unmount` clears it.
+    @Test func fsyncedDataSurvivesSigkillAndStaleMountIsReported() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let data = FileTests.pattern(300_000, seed: 11)
+        let descriptor = open(vault.path("durable"), O_CREAT | O_WRONLY, 0o644)
+        #expect(data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == data.count)
+        #expect(fsync(descriptor) == 0)
+        close(descriptor)
+        guard let daemon = vault.daemon else { return }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        let stale = try MountedVault.run(["mount", "--foreground", "--password-file", vault.passwordFile]
+            + vault.volumes + [vault.mountpoint])
+        #expect(stale.status == 2 && stale.output.contains("stale mount"), "\(stale.output)")
+        #expect(try MountedVault.run(["unmount", vault.mountpoint]).status == 0)
+        vault.unmountBySignal()
+        try vault.mount()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("durable"))) == data)
+    }
 }
