@@ -95,6 +95,9 @@ struct Unmount: ParsableCommand {
     var mountpoint: String
 
     func run() throws {
+        guard Unmounter.isMounted(mountpoint) else {
+            throw CLIFailure.failed("\(mountpoint) is not mounted")
+        }
         guard Unmounter.unmount(mountpoint, lazy: lazy) else {
             throw CLIFailure.failed("could not unmount \(mountpoint) (busy? try --lazy; not mounted?)")
         }

@@ -174,4 +174,25 @@ struct FileTests {
         try FileManager.default.removeItem(atPath: root)
         #expect(try FileManager.default.contentsOfDirectory(atPath: vault.mountpoint) == [])
     }
+
+    /// Shared writable mappings go through the kernel's writeback cache to `write`.
+    @Test func sharedMappingWritesReachTheFile() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let length = 200_000
+        let descriptor = open(vault.path("mapped"), O_CREAT | O_RDWR, 0o644)
+        #expect(descriptor >= 0)
+        #expect(ftruncate(descriptor, off_t(length)) == 0)
+        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), mapping != MAP_FAILED else {
+            Issue.record("mmap failed: \(errno)")
+            close(descriptor)
+            return
+        }
+        let expected = Self.pattern(length, seed: 12)
+        expected.withUnsafeBytes { mapping.copyMemory(from: $0.baseAddress!, byteCount: length) }
+        #expect(msync(mapping, length, MS_SYNC) == 0)
+        munmap(mapping, length)
+        close(descriptor)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("mapped"))) == expected)
+    }
 }

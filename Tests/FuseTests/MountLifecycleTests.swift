@@ -44,13 +44,32 @@ struct MountLifecycleTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: vault.path("link")) == "dir/small")
     }
 
-    @Test func badOptionAndMissingMountpointAreRefused() throws {
+    @Test func badOptionsWrongPasswordAndBackgroundAreRefused() throws {
         let vault = try MountedVault()
         defer { vault.stop() }
         let bad = try MountedVault.run(["mount", "--foreground", "--password-file", vault.passwordFile, "-o", "bogus"]
             + vault.volumes + [vault.root + "/elsewhere"])
         #expect(bad.status == 64, "\(bad.output)")
         #expect(bad.output.contains("bogus"))
+
+        // A second mount of a mounted vault is refused by the volume locks.
+        let twice = try MountedVault.run(["mount", "--foreground", "--password-file", vault.passwordFile]
+            + vault.volumes + [vault.root])
+        #expect(twice.status == 2 && twice.output.contains("in use"), "\(twice.output)")
+        #expect(vault.unmountBySignal() == 0)
+
+        let wrongPassword = vault.root + "/wrong"
+        try "not it".write(toFile: wrongPassword, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: vault.root + "/other", withIntermediateDirectories: true)
+        let refused = try MountedVault.run(["mount", "--foreground", "--password-file", wrongPassword]
+            + vault.volumes + [vault.root + "/other"])
+        #expect(refused.status == 2 && refused.output.contains("wrong password"), "\(refused.output)")
+        #expect(!MountedVault.isMounted(vault.root + "/other"))
+
+        let notMounted = try MountedVault.run(["unmount", vault.root + "/other"])
+        #expect(notMounted.status == 2 && notMounted.output.contains("not mounted"), "\(notMounted.output)")
+        let background = try MountedVault.run(["mount", "--password-file", vault.passwordFile] + vault.volumes + [vault.root + "/other"])
+        #expect(background.status == 64 && background.output.contains("--foreground"), "\(background.output)")
     }
 
     /// Data still in the kernel's writeback cache when SIGTERM arrives must reach the vault:
