@@ -96,6 +96,13 @@ struct FileTests {
         #expect(stat(vault.path("f"), &status) == 0)
         #expect(status.st_atim.tv_sec == 1_000_000_000 && status.st_atim.tv_nsec == 123_456_789)
         #expect(abs(Double(status.st_mtim.tv_sec) - before) < 5)
+
+        // Before 1970: nanoseconds stay in 0..<1e9 on the way through the vault's Int64.
+        var early = [timespec(tv_sec: -2, tv_nsec: 250_000_000), timespec(tv_sec: -1, tv_nsec: 999_999_999)]
+        #expect(utimensat(AT_FDCWD, vault.path("f"), &early, 0) == 0)
+        #expect(stat(vault.path("f"), &status) == 0)
+        #expect(status.st_atim.tv_sec == -2 && status.st_atim.tv_nsec == 250_000_000)
+        #expect(status.st_mtim.tv_sec == -1 && status.st_mtim.tv_nsec == 999_999_999)
     }
 
     @Test func extendedAttributes() throws {

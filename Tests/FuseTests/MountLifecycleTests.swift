@@ -136,4 +136,29 @@ struct MountLifecycleTests {
         try vault.mount()
         #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("durable"))) == data)
     }
+
+    /// allow_other lets another user in; default_permissions makes the kernel enforce the
+    /// mode bits for them.
+    @Test func defaultPermissionsAreEnforcedForAnotherUser() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        #expect(vault.unmountBySignal() == 0)
+        try vault.mount(options: ["allow_other,default_permissions"])
+        // The test's temporary directory is private to root; let nobody reach the mount point.
+        #expect(chmod(vault.root, 0o755) == 0)
+        try "secret".write(toFile: vault.path("private"), atomically: false, encoding: .utf8)
+        #expect(chmod(vault.path("private"), 0o600) == 0)
+        try "public".write(toFile: vault.path("public"), atomically: false, encoding: .utf8)
+        #expect(chmod(vault.path("public"), 0o644) == 0)
+        func asNobody(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try MountedVault.runTool("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups"] + arguments)
+        }
+        let denied = try asNobody(["/bin/cat", vault.path("private")])
+        #expect(denied.status != 0 && denied.output.contains("Permission denied"), "\(denied.output)")
+        let allowed = try asNobody(["/bin/cat", vault.path("public")])
+        #expect(allowed.status == 0 && allowed.output == "public", "\(allowed.output)")
+        let created = try asNobody(["/bin/touch", vault.path("new")])
+        #expect(created.status != 0, "nobody may not write into a 0755 root-owned directory")
+    }
 }
