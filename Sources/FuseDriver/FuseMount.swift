@@ -18,9 +18,8 @@ public final class FuseMount {
         self.filesystem = FuseFilesystem(vault: vault, options: options)
     }
 
-    /// Signals that end a mount, plus the one `serve` uses to stop its signal watcher.
+    /// Signals that end a mount.
     static let terminationSignals = [SIGINT, SIGTERM, SIGHUP]
-    static let watcherStopSignal = SIGUSR2
 
     /// Blocks the termination signals in the calling thread and every thread started after
     /// it, so they queue for the watcher in `serve` instead of killing the process halfway.
@@ -33,7 +32,7 @@ public final class FuseMount {
     private static func signalSet() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for signal in terminationSignals + [watcherStopSignal] { sigaddset(&set, signal) }
+        for signal in terminationSignals { sigaddset(&set, signal) }
         return set
     }
 
@@ -72,17 +71,19 @@ public final class FuseMount {
 
     /// A thread that waits for a termination signal and answers it with an unmount. If the
     /// mount is busy (a process has its cwd inside), it detaches lazily: the daemon then
-    /// serves the remaining users and exits when the last one leaves.
+    /// serves the remaining users and exits when the last one leaves. The wait has a short
+    /// timeout so the thread also ends when the loop ends for another reason (an external
+    /// unmount), without a signal of its own that could hit some other thread.
     private func startSignalWatcher() -> SignalWatcher {
         let watcher = SignalWatcher()
         let mountpoint = mountpoint
         let thread = Thread {
             var set = Self.signalSet()
-            while true {
-                var received: Int32 = 0
-                guard sigwait(&set, &received) == 0 else { continue }
-                if received == Self.watcherStopSignal && watcher.isStopping { return }
-                guard Self.terminationSignals.contains(received) else { continue }
+            pthread_sigmask(SIG_BLOCK, &set, nil)
+            var pollInterval = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+            while !watcher.isStopping {
+                let received = sigtimedwait(&set, nil, &pollInterval)
+                guard received > 0, Self.terminationSignals.contains(received) else { continue }
                 if !Unmounter.unmount(mountpoint, lazy: false) {
                     _ = Unmounter.unmount(mountpoint, lazy: true)
                 }
@@ -109,7 +110,6 @@ final class SignalWatcher: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.unlock()
-        kill(getpid(), FuseMount.watcherStopSignal)
     }
 }
 
