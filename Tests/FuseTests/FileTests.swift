@@ -97,6 +97,13 @@ struct FileTests {
         #expect(status.st_atim.tv_sec == 1_000_000_000 && status.st_atim.tv_nsec == 123_456_789)
         #expect(abs(Double(status.st_mtim.tv_sec) - before) < 5)
 
+        // access(2) without default_permissions is answered by the driver: root may read
+        // and write anything, but execute only what has an x bit.
+        #expect(chmod(vault.path("f"), 0o644) == 0)
+        #expect(access(vault.path("f"), R_OK | W_OK) == 0)
+        #expect(errnoOf { access(vault.path("f"), X_OK) } == EACCES)
+        #expect(access(vault.mountpoint, X_OK) == 0)
+
         // Before 1970: nanoseconds stay in 0..<1e9 on the way through the vault's Int64.
         var early = [timespec(tv_sec: -2, tv_nsec: 250_000_000), timespec(tv_sec: -1, tv_nsec: 999_999_999)]
         #expect(utimensat(AT_FDCWD, vault.path("f"), &early, 0) == 0)
