@@ -36,10 +36,12 @@ let package = Package(
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "FuseDriver", dependencies: ["CFuse3", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", "Vault", "VaultCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // Bench suite: our own driver, plus ordo-one/benchmark targets for malloc counts.
@@ -86,5 +88,8 @@ let package = Package(
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+        // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
+        .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
+        .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),
     ]
 )

@@ -18,7 +18,8 @@ struct ShardVault: ParsableCommand {
             password source is available.
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Passwd.self, Status.self, Fsck.self, Heal.self, Scrub.self, Pool.self])
+        subcommands: [Init.self, Passwd.self, Status.self, Fsck.self, Heal.self, Scrub.self, Mount.self, Unmount.self,
+                      Pool.self])
 
     /// Parses, runs, and turns every failure into `shardvault: <message>` on stderr and an exit
     /// code, never a crash or a backtrace.

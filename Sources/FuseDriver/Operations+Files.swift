@@ -1,0 +1,101 @@
+import CFuse3
+import Glibc
+import Vault
+
+/// Open files: create, open, read, write, flush, fsync, release.
+extension FuseFilesystem {
+    /// O_CREAT on a name the kernel believed absent. If another process created it in
+    /// between, a plain O_CREAT opens the existing file (and O_TRUNC empties it), as POSIX says.
+    func create(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t,
+                _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        guard let file else { throw VaultError(.invalidArgument, "create without file info") }
+        let flags = file.pointee.flags
+        let plainName = try KernelName.string(name)
+        let caller = Self.caller(request)
+        var inode: InodeNumber
+        var attributes: NodeAttributes
+        do {
+            (inode, attributes) = try vault.mknod(parent, plainName, kind: .regular, permissions: mode & 0o7777,
+                                                  uid: caller.uid, gid: caller.gid)
+        } catch where error.code == .exists && flags & O_EXCL == 0 {
+            (inode, attributes) = try vault.lookup(parent, plainName)
+            if attributes.kind == .directory { throw VaultError(.isDirectory, "\(plainName) is a directory") }
+            if flags & O_TRUNC != 0 {
+                try vault.truncate(inode, to: 0)
+                attributes = try vault.attributes(inode)
+            }
+        }
+        let handle = try vault.open(inode)
+        OpenFileBox.attach(handle, appends: appendsThemselves(flags), to: file)
+        var entry = entry(inode, attributes)
+        if fuse_reply_create(request, &entry, file) != 0 {
+            // The opener was interrupted: the kernel will never release this handle.
+            try? vault.release(try OpenFileBox.detach(file).handle)
+        }
+    }
+
+    func open(_ request: fuse_req_t, _ inode: fuse_ino_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        guard let file else { throw VaultError(.invalidArgument, "open without file info") }
+        let attributes = try vault.attributes(inode)
+        switch attributes.kind {
+        case .directory: throw VaultError(.isDirectory, "is a directory")
+        case .symlink: throw VaultError(.invalidArgument, "cannot open a symlink")  // the kernel follows links itself
+        case .regular, .fifo: break
+        }
+        let handle = try vault.open(inode)
+        OpenFileBox.attach(handle, appends: appendsThemselves(file.pointee.flags), to: file)
+        // Only this daemon changes file contents, so pages cached by an earlier open stay
+        // valid (the S3 door will need notify_inval_inode before it writes).
+        file.pointee.keep_cache = 1
+        if fuse_reply_open(request, file) != 0 {
+            try? vault.release(try OpenFileBox.detach(file).handle)
+        }
+    }
+
+    /// With the writeback cache the kernel turns O_APPEND into offsets itself; without it,
+    /// the offset of an appending write is ours to choose.
+    private func appendsThemselves(_ flags: Int32) -> Bool {
+        flags & O_APPEND != 0 && !writebackCacheEnabled.load(ordering: .acquiring)
+    }
+
+    func read(_ request: fuse_req_t, _ size: Int, _ offset: off_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        let box = try OpenFileBox.borrow(file)
+        guard offset >= 0 else { throw VaultError(.invalidArgument, "negative offset") }
+        // Per-request buffer for now; the design's chunk pool / per-op arena replaces it.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        let count = try vault.read(box.handle, at: UInt64(offset),
+                                   into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< size]))
+        fuse_reply_buf(request, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), count)
+    }
+
+    func write(_ request: fuse_req_t, _ bytes: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
+               _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        let box = try OpenFileBox.borrow(file)
+        if options.readOnly { throw VaultError(.readOnly, "mounted read-only") }
+        guard offset >= 0 else { throw VaultError(.invalidArgument, "negative offset") }
+        let position = box.appends ? vault.size(of: box.handle) : UInt64(offset)
+        try vault.write(box.handle, at: position, UnsafeRawBufferPointer(start: bytes, count: size))
+        fuse_reply_write(request, size)
+    }
+
+    /// close(2) of one descriptor: buffered data goes to the pool so errors reach close().
+    func flush(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        try vault.flush(try OpenFileBox.borrow(file).handle)
+        Self.replyOK(request)
+    }
+
+    /// fsync and fdatasync both wait for the journal: the size is metadata fdatasync must keep.
+    func fsync(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        try vault.fsync(try OpenFileBox.borrow(file).handle)
+        Self.replyOK(request)
+    }
+
+    /// The last close of an open file; the kernel ignores the result, but the handle is
+    /// released whatever happens.
+    func release(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        let box = try OpenFileBox.detach(file)
+        try vault.release(box.handle)
+        Self.replyOK(request)
+    }
+}
