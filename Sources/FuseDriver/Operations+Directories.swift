@@ -39,9 +39,8 @@ extension FuseFilesystem {
         if offset < Self.dotOffset, !add(".", inode: inode, mode: FileKind.directory.modeBits, next: Self.dotOffset) {
             return send(request, buffer, used)
         }
-        // The parent's number is not known here; the kernel answers ".." lookups itself and
-        // only shows this d_ino to readdir callers, who must not rely on it across mounts.
-        if offset < Self.dotDotOffset, !add("..", inode: inode, mode: FileKind.directory.modeBits, next: Self.dotDotOffset) {
+        let parent = (try? vault.parent(ofDirectory: inode)) ?? inode
+        if offset < Self.dotDotOffset, !add("..", inode: parent, mode: FileKind.directory.modeBits, next: Self.dotDotOffset) {
             return send(request, buffer, used)
         }
         for entry in entries {

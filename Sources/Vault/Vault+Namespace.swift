@@ -19,6 +19,11 @@ extension Vault {
         return (inode, try attributes(inode))
     }
 
+    /// The parent of a directory (its ".." entry); the root is its own parent.
+    public func parent(ofDirectory inode: InodeNumber) throws(VaultError) -> InodeNumber {
+        try read { (namespace) throws(VaultError) in try namespace.parent(ofDirectory: inode) }
+    }
+
     /// getattr; an open file reports the size including writes not yet flushed.
     public func attributes(_ inode: InodeNumber) throws(VaultError) -> NodeAttributes {
         var attributes = try read { (namespace) throws(VaultError) in try namespace.attributes(inode) }

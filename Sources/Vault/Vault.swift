@@ -160,7 +160,7 @@ extension Vault: CheckpointSource {
 
 extension Timestamp {
     /// The current wall-clock time in nanoseconds.
-    static var now: Timestamp {
+    public static var now: Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)

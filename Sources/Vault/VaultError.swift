@@ -41,5 +41,6 @@ public struct VaultError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String { context + " (" + String(cString: strerror(errno)) + ")" }
+    /// The context alone: it already says what failed and why; the errno is for the doors.
+    public var description: String { context }
 }
