@@ -16,9 +16,14 @@ final class VaultFixture {
         let root = bytes.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         self.root = root
         volumePaths = (0 ..< k + m).map { "\(root)/vol\($0)" }
-        try Vault.create(volumePaths: volumePaths, dataShards: k, parityShards: m,
-                         password: SecureBytes(copying: Self.password), strength: .test)
-        vault = try Vault(volumePaths: volumePaths, password: SecureBytes(copying: Self.password), options: options)
+        do {
+            try Vault.create(volumePaths: volumePaths, dataShards: k, parityShards: m,
+                             password: SecureBytes(copying: Self.password), strength: .test)
+            vault = try Vault(volumePaths: volumePaths, password: SecureBytes(copying: Self.password), options: options)
+        } catch {
+            try? FileManager.default.removeItem(atPath: root)  // a failed set-up leaves nothing behind
+            throw error
+        }
     }
 
     static var fastOptions: Vault.Options {
