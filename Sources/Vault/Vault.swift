@@ -78,7 +78,9 @@ public final class Vault: @unchecked Sendable {
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
                                          decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()
             namespace = recovered.namespace
+            let blockStore = blocks
             journal = Journal(store: store, position: recovered.position, encodeRecords: NamespaceRecord.encodeRecords,
+                              flushData: { () throws(VaultError) in try blockStore.syncIfNeeded() },
                               commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval)
         } catch {
             pool.close()

@@ -27,6 +27,8 @@ public final class BlockStore: Sendable {
     public let cipher: ContentCipher
     public let cache: ChunkCache
     private let statistics = Mutex(Statistics())
+    /// Set by every deferred-durability write, cleared by `syncIfNeeded`.
+    private let unsynced = Atomic<Bool>(false)
 
     /// What the store has done since it was created (tests and benchmarks read it).
     public struct Statistics: Sendable, Equatable {
@@ -73,12 +75,27 @@ public final class BlockStore: Sendable {
                 throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
             }
         }
+        // After the put, before the caller can record the block: a commit that includes the
+        // record is certain to see the flag.
+        if !durable { unsynced.store(true, ordering: .sequentiallyConsistent) }
         statistics.withLock {
             $0.blocksWritten += 1
             $0.plaintextBytesWritten += plaintext.count
             $0.chunksSealed += layout.chunkCount
         }
         return BlockReference(id: id, length: UInt32(plaintext.count))
+    }
+
+    /// Makes every block written with `durable: false` durable — one flush of the volumes, and
+    /// none at all when no such block was written since the last call (metadata-only commits).
+    public func syncIfNeeded() throws(VaultError) {
+        guard unsynced.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        do {
+            try pool.sync()
+        } catch {
+            unsynced.store(true, ordering: .sequentiallyConsistent)
+            throw VaultError(.io, "flushing data blocks failed: \(error)")
+        }
     }
 
     // MARK: - Read

@@ -12,7 +12,7 @@ protocol CheckpointSource: AnyObject, Sendable {
 /// The metadata journal with group commit.
 ///
 /// Mutations `append` records without waiting. A committer thread writes everything pending
-/// as one sealed segment — after `pool.sync()`, so data blocks the records point to are
+/// as one sealed segment — after `flushData()`, so data blocks the records point to are
 /// durable first — whenever someone waits in `sync()`, or at least every `commitInterval`.
 /// Every `checkpointInterval` segments it writes a checkpoint, flips the superblock to it
 /// and deletes what the checkpoint covers. Actions registered with `afterDurable` (freeing
@@ -27,6 +27,8 @@ final class Journal: @unchecked Sendable {
 
     let store: MetadataStore
     let encodeRecords: @Sendable ([NamespaceRecord]) -> [UInt8]
+    /// Makes the data blocks the pending records point to durable (before their segment).
+    let flushData: @Sendable () throws(VaultError) -> Void
     weak var checkpointSource: (any CheckpointSource)?
     let commitInterval: TimeInterval
     let checkpointInterval: Int
@@ -46,10 +48,12 @@ final class Journal: @unchecked Sendable {
     private var deferredActions: [(afterRecord: UInt64, action: @Sendable () -> Void)] = []
 
     init(store: MetadataStore, position: Position, encodeRecords: @escaping @Sendable ([NamespaceRecord]) -> [UInt8],
+         flushData: @escaping @Sendable () throws(VaultError) -> Void,
          commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512) {
         self.store = store
         self.position = position
         self.encodeRecords = encodeRecords
+        self.flushData = flushData
         self.commitInterval = commitInterval
         self.checkpointInterval = checkpointInterval
         let thread = Thread { [weak self] in self?.runCommitter() }
@@ -171,11 +175,11 @@ final class Journal: @unchecked Sendable {
         var position = self.position
         condition.unlock()
         if !records.isEmpty {
-            do {
-                try store.pool.sync()
+            do throws(VaultError) {
+                try flushData()
             } catch {
                 restorePending(records)
-                throw VaultError(.io, "flushing data blocks before a journal commit failed: \(error)")
+                throw VaultError(.io, "before a journal commit: \(error.context)")
             }
             do {
                 try store.write(encodeRecords(records), kind: .journalSegment, sequence: position.nextSegment)
