@@ -213,6 +213,7 @@ extension Vault {
             dirty.markLoaded(chunk)
         }
         while file.sealing.count >= OpenFile.maximumSealsInFlight { file.lock.wait() }
+        try leaveInlineForm(file, rewriting: index)
         file.sealing[index] = dirty
         sealQueue.async { [self] in
             let sealed = Result { () throws(VaultError) in try blocks.write(UnsafeRawBufferPointer(dirty.bytes), durable: false) }
@@ -223,14 +224,9 @@ extension Vault {
                 file.lock.unlock()
             }
             do throws(VaultError) {
-                let reference = try sealed.get()
-                var slots: [BlockReference?] = []
-                if case let .blocks(existing) = file.content { slots = existing }
-                // Inline content is at most 2 KiB, so only block 0 could hold it, and this
+                // Inline content is at most 32 KiB, so only block 0 could hold it, and this
                 // full block already carries those bytes (loaded above).
-                while slots.count <= index { slots.append(nil) }
-                slots[index] = reference
-                try record(file, content: .blocks(slots))
+                try recordBlock(file, index: index, try sealed.get())
             } catch {
                 file.writebackError = file.writebackError ?? error
             }
@@ -240,13 +236,7 @@ extension Vault {
     /// Encrypts and stores the given dirty blocks, then records the new content.
     private func seal(_ file: OpenFile, blocks indices: [Int]) throws(VaultError) {
         guard !indices.isEmpty else { return }
-        var slots: [BlockReference?]
-        switch file.content {
-        case let .blocks(existing): slots = existing
-        case let .inline(bytes):
-            slots = []
-            if !bytes.isEmpty, file.dirtyBlocks[0] == nil { slots = [try store(bytes)] }
-        }
+        try leaveInlineForm(file)
         for index in indices {
             guard let dirty = file.dirtyBlocks[index] else { continue }
             let start = UInt64(index) * UInt64(OpenFile.blockSize)
@@ -258,11 +248,31 @@ extension Vault {
                 dirty.markLoaded(chunk)
             }
             let reference = try blocks.write(UnsafeRawBufferPointer(rebasing: dirty.bytes[0 ..< length]), durable: false)
-            while slots.count <= index { slots.append(nil) }
-            slots[index] = reference
             file.dirtyBlocks[index] = nil
+            try recordBlock(file, index: index, reference)
         }
-        try record(file, content: .blocks(slots))
+    }
+
+    /// Switches a file stored inline to blocks before its first block is recorded: the inline
+    /// bytes become block 0, unless block 0 is in memory (dirty, or the block being sealed)
+    /// and so already carries them.
+    private func leaveInlineForm(_ file: OpenFile, rewriting index: Int? = nil) throws(VaultError) {
+        guard case let .inline(bytes) = file.content else { return }
+        let blockZeroInMemory = index == 0 || file.dirtyBlocks[0] != nil || file.sealing[0] != nil
+        let first: [BlockReference?] = !bytes.isEmpty && !blockZeroInMemory ? [try store(bytes)] : []
+        try record(file, content: .blocks(first))
+    }
+
+    /// Records one sealed block (one small record, however large the file) and frees the
+    /// block it replaced once the record is durable.
+    private func recordBlock(_ file: OpenFile, index: Int, _ block: BlockReference) throws(VaultError) {
+        let size = file.size
+        let replaced = try mutate { (namespace) throws(VaultError) in
+            let (record, replaced) = try namespace.setBlock(file.inode, index: index, block, size: size, time: .now)
+            return (replaced, [record])
+        }
+        file.content.setBlock(block, at: index)
+        freeAfterDurable(replaced.map { [$0.id] } ?? [])
     }
 
     /// A copy of `block` cut to its first `length` bytes (truncation inside a block).

@@ -35,6 +35,8 @@ func everyRecordCase() -> [NamespaceRecord] {
         .link(inode: 7, parent: 1, name: name, time: -1),
         .unlink(parent: .max, name: SealedName([0]), time: .max),
         .setContent(inode: 3, content: .empty, size: 0, time: 5),
+        .setBlock(inode: 3, index: 0, block: block, size: 4 << 20, time: 6),
+        .setBlock(inode: .max, index: 1_000_000, block: nil, size: .max, time: .min),
         .setContent(inode: 3, content: .inline([UInt8](repeating: 0xEE, count: 300)), size: 300, time: 5),
         .setContent(inode: 3, content: .blocks([]), size: 0, time: 5),
         .setContent(inode: 3, content: .blocks([nil, block, nil, nil, BlockReference(id: .init(high: 0, low: 0), length: 0)]),
@@ -91,7 +93,7 @@ func everyRecordCase() -> [NamespaceRecord] {
             _ = try NamespaceRecord.decodeRecords([2] + good.dropFirst())
         }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 0, 5]) }
-        expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 10, 5]) }
+        expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 11, 5]) }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords(good + [0]) }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 200, 9, 5]) }
         var rename = NamespaceRecord.encodeRecords([.rename(from: 1, fromName: SealedName([]), to: 1,

@@ -40,6 +40,13 @@ extension Namespace {
             node.attributes.mtime = time
             node.attributes.ctime = time
             return nil
+        case let .setBlock(inode, index, block, size, time):
+            guard let node = nodes[inode] else { return nil }
+            node.content.setBlock(block, at: index)
+            node.attributes.size = size
+            node.attributes.mtime = time
+            node.attributes.ctime = time
+            return nil
         case let .setXattr(inode, name, value, time):
             guard let node = nodes[inode] else { return nil }
             node.xattrs[name] = value

@@ -117,6 +117,20 @@ extension Namespace {
         return (record, released)
     }
 
+    /// Sets one block slot of a file already stored as blocks, and its size. Returns the
+    /// record and the block it replaced (to free once the record is durable).
+    @discardableResult
+    public func setBlock(_ inode: InodeNumber, index: Int, _ block: BlockReference?, size: UInt64,
+                         time: Timestamp) throws(VaultError) -> (NamespaceRecord, BlockReference?) {
+        guard case let .blocks(slots) = try content(inode) else {
+            throw VaultError(.invalidArgument, "inode \(inode) is stored inline; set its whole content instead")
+        }
+        let replaced = index < slots.count ? slots[index] : nil
+        let record = NamespaceRecord.setBlock(inode: inode, index: index, block: block, size: size, time: time)
+        apply(record)
+        return (record, replaced?.id == block?.id ? nil : replaced)
+    }
+
     @discardableResult
     public func setXattr(_ inode: InodeNumber, _ name: String, _ value: [UInt8], time: Timestamp) throws(VaultError) -> NamespaceRecord {
         _ = try node(inode)

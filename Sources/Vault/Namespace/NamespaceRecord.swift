@@ -11,6 +11,10 @@ public enum NamespaceRecord: Equatable, Sendable {
                 mode: RenameMode, time: Timestamp)
     case setAttributes(inode: InodeNumber, changes: AttributeChanges, time: Timestamp)
     case setContent(inode: InodeNumber, content: FileContent, size: UInt64, time: Timestamp)
+    /// One block slot of a file stored as blocks, and the file's size: what sealing a block
+    /// records, so a large file's journal grows by one small record per block instead of by
+    /// its whole block list each time.
+    case setBlock(inode: InodeNumber, index: Int, block: BlockReference?, size: UInt64, time: Timestamp)
     case setXattr(inode: InodeNumber, name: String, value: [UInt8], time: Timestamp)
     case removeXattr(inode: InodeNumber, name: String, time: Timestamp)
     /// The last handle of an unlinked inode closed: forget it.

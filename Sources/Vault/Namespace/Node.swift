@@ -21,6 +21,18 @@ public enum FileContent: Equatable, Sendable {
 
     public static let empty = FileContent.inline([])
 
+    /// Sets slot `index` (growing the list with holes), turning inline content into blocks.
+    /// In place: the list is taken out of the enum first, so a large file's list is not
+    /// copied for every block sealed.
+    mutating func setBlock(_ block: BlockReference?, at index: Int) {
+        var slots: [BlockReference?] = []
+        if case let .blocks(existing) = self { slots = existing }
+        self = .empty
+        if slots.count <= index { slots.append(contentsOf: repeatElement(nil, count: index + 1 - slots.count)) }
+        slots[index] = block
+        self = .blocks(slots)
+    }
+
     /// Every block this content references.
     public var blockIDs: [ObjectID] {
         if case let .blocks(slots) = self { return slots.compactMap { $0?.id } }

@@ -66,6 +66,16 @@ extension NamespaceRecord {
             writer.writeContent(content)
             writer.writeVarint(size)
             writer.writeTimestamp(time)
+        case let .setBlock(inode, index, block, size, time):
+            writer.writeUInt8(RecordTag.setBlock.rawValue)
+            writer.writeInode(inode)
+            writer.writeVarint(index)
+            writer.writeOptional(block) { writer, block in
+                writer.writeObjectID(block.id)
+                writer.writeVarint(block.length)
+            }
+            writer.writeVarint(size)
+            writer.writeTimestamp(time)
         case let .setXattr(inode, name, value, time):
             writer.writeUInt8(RecordTag.setXattr.rawValue)
             writer.writeInode(inode)
@@ -120,6 +130,15 @@ extension NamespaceRecord {
             let content = try reader.readContent()
             let size = try reader.readVarint()
             self = .setContent(inode: inode, content: content, size: size, time: try reader.readTimestamp())
+        case .setBlock:
+            let inode = try reader.readInode()
+            let index = try reader.readLength(limit: Int(UInt32.max), "block index")
+            let block = try reader.readOptional { (reader: inout BinaryReader) throws(FormatDecodingError) -> BlockReference in
+                let id = try reader.readObjectID()
+                return BlockReference(id: id, length: try reader.readVarintUInt32("block length"))
+            }
+            let size = try reader.readVarint()
+            self = .setBlock(inode: inode, index: index, block: block, size: size, time: try reader.readTimestamp())
         case .setXattr:
             let inode = try reader.readInode()
             let name = try reader.readString()
@@ -200,4 +219,5 @@ enum RecordTag: UInt8 {
     case setXattr = 7
     case removeXattr = 8
     case release = 9
+    case setBlock = 10
 }
