@@ -6,7 +6,8 @@ struct PoolLayout {
     let format: VolumeFormat
     let slots: [VolumePool.VolumeSlot]
 
-    static func discover(volumePaths: [String]) throws -> PoolLayout {
+    static func discover(volumePaths: [String],
+                         decorate: (@Sendable (Int, any Volume) -> any Volume)? = nil) throws -> PoolLayout {
         var recognised: [(path: String, format: VolumeFormat)] = []
         var problems: [String] = []
         var seenRealPaths: [String: String] = [:]
@@ -56,7 +57,8 @@ struct PoolLayout {
                 continue
             }
             do {
-                let volume = try LocalVolume(path: path)
+                let local = try LocalVolume(path: path)
+                let volume = decorate?(index, local) ?? local
                 slots.append(.init(index: index, volumeID: volumeID, volume: volume, location: path, problem: nil))
             } catch let error as PoolError {
                 throw error  // locked by another process: never run two pools on one volume

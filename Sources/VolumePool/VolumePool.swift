@@ -29,6 +29,8 @@ public final class VolumePool: Sendable {
         public var healsInBackground = true
         /// Bound of the repair (MRF) queue; ids beyond it are dropped and left to `heal`.
         public var repairQueueCapacity = 10_000
+        /// Wraps each opened volume (by index) — the seam tests use to inject I/O faults.
+        var decorateVolume: (@Sendable (Int, any Volume) -> any Volume)?
         public init() {}
     }
 
@@ -61,7 +63,7 @@ public final class VolumePool: Sendable {
     /// out). Throws for configuration mistakes — a foreign, duplicated or too-new volume — and
     /// when fewer than k volumes are usable.
     public static func open(volumePaths: [String], options: Options = Options()) throws -> VolumePool {
-        try VolumePool(layout: PoolLayout.discover(volumePaths: volumePaths), options: options)
+        try VolumePool(layout: PoolLayout.discover(volumePaths: volumePaths, decorate: options.decorateVolume), options: options)
     }
 
     /// Stops background healing and releases the volumes. Objects still queued for repair are
