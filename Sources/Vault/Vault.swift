@@ -51,7 +51,7 @@ public final class Vault: @unchecked Sendable {
         do {
             try VolumePool.create(volumePaths: volumePaths, dataShards: dataShards, parityShards: parityShards)
         } catch {
-            throw VaultError(.invalidArgument, "\(error)")
+            throw VaultError(poolFailure: error)
         }
         let pool = try openPool(volumePaths, options: .init())
         defer { pool.close() }
@@ -126,11 +126,11 @@ public final class Vault: @unchecked Sendable {
         return try body(namespace)
     }
 
-    private static func openPool(_ paths: [String], options: VolumePool.Options) throws(VaultError) -> VolumePool {
+    static func openPool(_ paths: [String], options: VolumePool.Options) throws(VaultError) -> VolumePool {
         do {
             return try VolumePool.open(volumePaths: paths, options: options)
         } catch {
-            throw VaultError(.io, "\(error)")
+            throw VaultError(poolFailure: error)
         }
     }
 

@@ -6,7 +6,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible {
     public enum Code: Equatable, Sendable {
         case notFound, exists, notDirectory, isDirectory, notEmpty, invalidArgument
         case nameTooLong, notPermitted, accessDenied, noAttribute, notSupported, tooManyLinks
-        case fileTooLarge, noSpace, io, readOnly, badHandle, rangeNotSatisfiable, argumentListTooLong
+        case fileTooLarge, noSpace, io, readOnly, badHandle, rangeNotSatisfiable, argumentListTooLong, busy
     }
 
     public var code: Code
@@ -38,6 +38,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible {
         case .badHandle: return EBADF
         case .rangeNotSatisfiable: return EINVAL
         case .argumentListTooLong: return E2BIG
+        case .busy: return EBUSY
         }
     }
 

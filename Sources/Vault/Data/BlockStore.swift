@@ -94,7 +94,7 @@ public final class BlockStore: Sendable {
             try pool.sync()
         } catch {
             unsynced.store(true, ordering: .sequentiallyConsistent)
-            throw VaultError(.io, "flushing data blocks failed: \(error)")
+            throw VaultError(poolFailure: error, context: "flushing data blocks")
         }
     }
 

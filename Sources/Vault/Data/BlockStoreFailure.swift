@@ -1,8 +1,8 @@
-import Glibc
 import VaultCrypto
 import VolumePool
 
-/// The one place where pool and crypto failures of block I/O become `VaultError`s.
+/// Block-specific wording for failures of block I/O; pool failures otherwise go through
+/// `VaultError(poolFailure:)`, crypto failures are named with the block they concern.
 ///
 /// Every message names the operation and the block, so an EIO in a log leads to the object
 /// on the volumes. Authentication failures and damaged objects are `.io` (EIO): the data is
@@ -27,25 +27,17 @@ enum BlockStoreFailure {
         if let cryptoFailure { return vaultError(cryptoFailure, operation: operation, block: block) }
         let subject = "\(operation) block \(block.hex)"
         switch error {
-        case let error as VaultError:
-            return error
         case let error as CryptoError:
             return vaultError(error, operation: operation, block: block)
+        case PoolError.objectNotFound:
+            return VaultError(.io, "\(subject): the block's object is missing from every volume (referenced but lost)")
         case let error as PoolError:
-            switch error {
-            case .objectNotFound:
-                return VaultError(.io, "\(subject): the block's object is missing from every volume (referenced but lost)")
-            case let .writeQuorumNotMet(_, _, _, problems) where problems.contains(where: isNoSpace):
-                return VaultError(.noSpace, "\(subject): not enough free space on the volumes: \(error)")
-            case .invalidRange:
+            if case .invalidRange = error {
                 return VaultError(.io, "\(subject): the stored object is shorter than the block (truncated or replaced): \(error)")
-            default:
-                return VaultError(.io, "\(subject): \(error)")
             }
-        case let error as VolumeIOError where error.code == ENOSPC:
-            return VaultError(.noSpace, "\(subject): \(error)")
+            return VaultError(poolFailure: error, context: subject)
         default:
-            return VaultError(.io, "\(subject): \(error)")
+            return VaultError(poolFailure: error, context: subject)
         }
     }
 
@@ -63,11 +55,5 @@ enum BlockStoreFailure {
     static func lengthMismatch(block: ObjectID, stored: Int, expected: Int, plaintextLength: Int) -> VaultError {
         VaultError(.io, "reading block \(block.hex): its object holds \(stored) bytes but a block of "
             + "\(plaintextLength) plaintext bytes is stored as \(expected) (truncated, extended or replaced)")
-    }
-
-    /// The pool reports per-volume problems as text only, so a full disk is recognised by the
-    /// strerror text its VolumeIOError description carries.
-    private static func isNoSpace(_ problem: String) -> Bool {
-        problem.contains(String(cString: strerror(ENOSPC)))
     }
 }

@@ -12,7 +12,7 @@ struct MetadataStore: Sendable {
             let sealed = try protection.seal(plaintext, kind: kind, sequence: sequence)
             try pool.put(id, bytes: sealed, durable: true)
         } catch {
-            throw VaultError(.io, "writing \(kind) \(sequence) failed: \(error)")
+            throw VaultError(poolFailure: error, context: "writing \(kind) \(sequence)")
         }
     }
 
@@ -47,7 +47,7 @@ struct MetadataStore: Sendable {
         } catch PoolError.objectNotFound {
             return nil
         } catch {
-            throw .unreadable(VaultError(.io, "reading \(kind) \(sequence) failed: \(error)"))
+            throw .unreadable(VaultError(poolFailure: error, context: "reading \(kind) \(sequence)"))
         }
         do {
             return try protection.open(sealed, kind: kind, sequence: sequence)

@@ -43,10 +43,16 @@ struct KeyFileSlots {
 
     /// Unlocks with the newest key file the password opens.
     func unlock(password: borrowing SecureBytes) throws(VaultError) -> (Stored, MasterKeys) {
+        try firstOpening { (file) throws(CryptoError) in try file.unlock(password: password) }
+    }
+
+    /// Runs `open` on each readable key file, newest first, and returns the first success. A
+    /// wrong password moves on to the older slot; any other failure stops there.
+    func firstOpening<Result>(_ open: (KeyFile) throws(CryptoError) -> Result) throws(VaultError) -> (Stored, Result) {
         var lastError: CryptoError = .wrongPassword
         for candidate in try load() {
             do {
-                return (candidate, try candidate.file.unlock(password: password))
+                return (candidate, try open(candidate.file))
             } catch {
                 lastError = error
                 if case .wrongPassword = error { continue }
@@ -63,7 +69,7 @@ struct KeyFileSlots {
         do {
             try pool.put(Self.slotIDs[slot], bytes: file.serialized(), durable: true)
         } catch {
-            throw VaultError(.io, "writing the key file failed: \(error)")
+            throw VaultError(poolFailure: error, context: "writing the key file")
         }
         try? pool.delete(Self.slotIDs[1 - slot])
     }

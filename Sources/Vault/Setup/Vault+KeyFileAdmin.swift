@@ -25,29 +25,14 @@ extension Vault {
     public static func changePassword(volumePaths: [String], old: borrowing SecureBytes, new: borrowing SecureBytes,
                                       strength: KDFStrength? = nil,
                                       poolOptions: VolumePool.Options = .init()) throws(VaultError) -> KeyFile {
-        let pool: VolumePool
-        do {
-            pool = try VolumePool.open(volumePaths: volumePaths, options: poolOptions)
-        } catch {
-            throw VaultError(.io, "\(error)")
-        }
+        let pool = try openPool(volumePaths, options: poolOptions)
         defer { pool.close() }
         let slots = KeyFileSlots(pool: pool)
-        var lastError: CryptoError = .wrongPassword
         // Newest first, like `unlock`: the first key file the old password opens is re-wrapped.
-        for candidate in try slots.load() {
-            let rewrapped: KeyFile
-            do {
-                rewrapped = try candidate.file.rewrapped(oldPassword: old, newPassword: new,
-                                                         strength: strength ?? candidate.file.strength)
-            } catch {
-                lastError = error
-                if case .wrongPassword = error { continue }
-                break
-            }
-            try slots.replace(candidate, with: rewrapped)
-            return rewrapped
+        let (current, rewrapped) = try slots.firstOpening { (file) throws(CryptoError) in
+            try file.rewrapped(oldPassword: old, newPassword: new, strength: strength ?? file.strength)
         }
-        throw VaultError(lastError)
+        try slots.replace(current, with: rewrapped)
+        return rewrapped
     }
 }
