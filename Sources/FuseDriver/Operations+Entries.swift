@@ -37,7 +37,7 @@ extension FuseFilesystem {
         if set(FUSE_SET_ATTR_MODE) { changes.permissions = wanted.st_mode & 0o7777 }
         if set(FUSE_SET_ATTR_UID) { changes.uid = wanted.st_uid }
         if set(FUSE_SET_ATTR_GID) { changes.gid = wanted.st_gid }
-        let now = StatConversion.now()
+        let now = Timestamp.now
         if set(FUSE_SET_ATTR_ATIME_NOW) {
             changes.atime = now
         } else if set(FUSE_SET_ATTR_ATIME) {

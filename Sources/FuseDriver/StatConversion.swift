@@ -43,10 +43,4 @@ enum StatConversion {
     static func timestamp(_ time: Glibc.timespec) -> Timestamp {
         Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
-
-    static func now() -> Timestamp {
-        var time = Glibc.timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return timestamp(time)
-    }
 }
