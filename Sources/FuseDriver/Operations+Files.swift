@@ -1,3 +1,4 @@
+import Buffers
 import CFuse3
 import Glibc
 import Vault
@@ -61,12 +62,11 @@ extension FuseFilesystem {
     func read(_ request: fuse_req_t, _ size: Int, _ offset: off_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
         let box = try OpenFileBox.borrow(file)
         guard offset >= 0 else { throw VaultError(.invalidArgument, "negative offset") }
-        // Per-request buffer for now; the design's chunk pool / per-op arena replaces it.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        defer { buffer.deallocate() }
+        // A pooled buffer (returned when this scope ends), so steady-state reads do not malloc.
+        let buffer = SizeClassPool.shared.take(capacity: max(size, 1))
         let count = try vault.read(box.handle, at: UInt64(offset),
-                                   into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< size]))
-        fuse_reply_buf(request, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), count)
+                                   into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: size))
+        fuse_reply_buf(request, buffer.baseAddress.assumingMemoryBound(to: CChar.self), count)
     }
 
     func write(_ request: fuse_req_t, _ bytes: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
