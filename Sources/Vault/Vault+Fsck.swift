@@ -62,18 +62,3 @@ extension Vault {
         return report
     }
 }
-
-extension Journal {
-    /// Ids of the metadata objects the current position needs (superblock slots, the
-    /// checkpoint, the live journal segments).
-    func liveMetadataObjectIDs() -> [ObjectID] {
-        let position = currentPosition
-        let protection = store.protection
-        var ids = [protection.objectID(kind: .superblock, sequence: 0), protection.objectID(kind: .superblock, sequence: 1),
-                   protection.objectID(kind: .checkpoint, sequence: position.checkpointSequence)]
-        for segment in position.journalStart ..< position.nextSegment {
-            ids.append(protection.objectID(kind: .journalSegment, sequence: segment))
-        }
-        return ids
-    }
-}

@@ -77,7 +77,7 @@ final class DirtyBlock: @unchecked Sendable {
 }
 
 /// A set of chunk indices within a block (128 chunks of 32 KiB in 4 MiB).
-struct ChunkSet: Equatable {
+struct ChunkSet {
     private var words: (UInt64, UInt64) = (0, 0)
 
     func contains(_ chunk: Int) -> Bool {
@@ -87,6 +87,4 @@ struct ChunkSet: Equatable {
     mutating func insert(_ chunk: Int) {
         if chunk < 64 { words.0 |= 1 << UInt64(chunk) } else { words.1 |= 1 << UInt64(chunk - 64) }
     }
-
-    static func == (a: ChunkSet, b: ChunkSet) -> Bool { a.words == b.words }
 }

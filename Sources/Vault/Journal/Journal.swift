@@ -118,6 +118,19 @@ final class Journal: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Ids of the metadata objects the current position needs (superblock slots, the
+    /// checkpoint, the live journal segments).
+    func liveMetadataObjectIDs() -> [ObjectID] {
+        let position = currentPosition
+        let protection = store.protection
+        var ids = [protection.objectID(kind: .superblock, sequence: 0), protection.objectID(kind: .superblock, sequence: 1),
+                   protection.objectID(kind: .checkpoint, sequence: position.checkpointSequence)]
+        for segment in position.journalStart ..< position.nextSegment {
+            ids.append(protection.objectID(kind: .journalSegment, sequence: segment))
+        }
+        return ids
+    }
+
     var currentPosition: Position {
         condition.lock()
         defer { condition.unlock() }
