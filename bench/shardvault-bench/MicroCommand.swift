@@ -41,23 +41,7 @@ struct MicroCommand: ParsableCommand {
             bytes (the ceiling). Cold-cache reads drop the page cache system-wide (root only).
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
-    var json: String?
-
-    @Option(name: .long, help: ArgumentHelp("Directory to create the temporary pool in (default: $TMPDIR or /tmp).", valueName: "dir"))
-    var dir: String?
-
-    @Flag(name: .long, help: "Short run (seconds), for smoke tests; the numbers are rough.")
-    var quick = false
-
-    @Option(name: .long, help: "Samples per pool measurement (default 5, quick 2).")
-    var samples: Int?
-
-    @Flag(name: .long, help: "Do not measure cold-cache reads (they drop the page cache system-wide).")
-    var noCold = false
-
-    @Flag(name: .long, help: "Keep the temporary pool directory instead of removing it.")
-    var keep = false
+    @OptionGroup var common: BenchRunOptions
 
     enum Job: String, ExpressibleByArgument, CaseIterable {
         case erasure, pool
@@ -68,30 +52,20 @@ struct MicroCommand: ParsableCommand {
     var jobs: [Job] = Job.allCases
 
     func validate() throws {
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
     }
 
     func run() throws {
-        var settings = quick ? MicroSettings.quickRun : MicroSettings.full
-        if let samples {
+        var settings = common.quick ? MicroSettings.quickRun : MicroSettings.full
+        if let samples = common.samples {
             settings.samples = samples
             settings.cpuSamples = max(samples, settings.cpuSamples)
         }
-        settings.coldUnavailable = noCold ? "skipped (--no-cold)" : PageCache.unavailableReason()
+        settings.coldUnavailable = common.coldUnavailable
 
-        let base = dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        var template = Array((base + "/shardvault-bench.XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw BenchError.io("mkdtemp in \(base)", errno) }
-        let root = String(cString: made)
-        defer {
-            if keep {
-                print("kept \(root)")
-            } else {
-                try? FileManager.default.removeItem(atPath: root)
-            }
-        }
+        try common.withScratchRoot(prefix: "shardvault-bench") { root in try measure(settings: settings, root: root) }
+    }
 
+    private func measure(settings: MicroSettings, root: String) throws {
         let started = monotonicNanoseconds()
         let host = HostInfo.probe(directory: root)
         let configuration = MicroReport.Configuration(
@@ -102,7 +76,8 @@ struct MicroCommand: ParsableCommand {
             coldCache: settings.coldUnavailable.map { "not measured: " + $0 } ?? "drop_caches",
             degradedVolumesOmitted: PoolJobs.omittedVolumes)
         let reporter = Reporter(report: MicroReport(startedAt: ISO8601DateFormatter().string(from: Date()),
-                                                    host: host, configuration: configuration))
+                                                    host: host, configuration: configuration),
+                                  rateLabel: "obj/s")
 
         print("shardvault-bench \(BenchVersion.string) micro\(settings.quick ? " --quick" : "")")
         print("host: \(host.hostname), \(host.cores) cores, \(host.memoryBytes >> 20) MiB, kernel \(host.kernel), "
@@ -120,9 +95,6 @@ struct MicroCommand: ParsableCommand {
         print("")
         print(String(format: "finished in %.1f s", reporter.report.durationSeconds)
               + "; load average \(reporter.report.host.loadAverageAtEnd ?? "?")")
-        if let json {
-            try reporter.writeJSON(to: json)
-            print("wrote \(json)")
-        }
+        try common.writeJSON(of: reporter)
     }
 }

@@ -56,7 +56,7 @@ struct HostInfo: Codable {
 }
 
 /// Everything one `micro` run produced; written as JSON (schema in bench/README.md).
-struct MicroReport: Codable {
+struct MicroReport: CollectedReport {
     struct Tool: Codable {
         var name = "shardvault-bench"
         var version = BenchVersion.string
@@ -89,22 +89,7 @@ struct MicroReport: Codable {
     var notes: [String] = []
 }
 
-/// Collects results, echoing each as a table row when it is taken.
-final class Reporter {
-    var report: MicroReport
-    private var table = ResultTable(rateLabel: "obj/s")
-
-    init(report: MicroReport) { self.report = report }
-
-    @discardableResult
-    func add(_ measurement: Measurement) -> Measurement {
-        report.results.append(measurement)
-        table.print(measurement)
-        return measurement
-    }
-
-    func measurement(named name: String) -> Measurement? { report.results.first { $0.name == name } }
-
+extension BenchReporter where Report == MicroReport {
     /// Adds pool/ceiling from the medians of two measurements taken in interleaved samples.
     func addRatio(_ name: String, numerator: String, denominator: String, goal: Double?) {
         guard let top = measurement(named: numerator), let bottom = measurement(named: denominator) else { return }
@@ -113,11 +98,6 @@ final class Reporter {
         report.ratios.append(Ratio(name: name, numerator: numerator, denominator: denominator, value: value,
                                    pairedMin: pairs.min() ?? value, pairedMax: pairs.max() ?? value,
                                    goal: goal, pass: goal.map { value >= $0 }))
-    }
-
-    func note(_ text: String) {
-        report.notes.append(text)
-        print("note: " + text)
     }
 
     func printRatios() {
@@ -139,17 +119,6 @@ final class Reporter {
             line += "  " + verdict
             print(line)
         }
-    }
-
-    func writeJSON(to path: String) throws {
-        try writeReportJSON(report, to: path)
-    }
-
-    static func format(_ value: Double) -> String {
-        if !value.isFinite { return String(value) }
-        if value >= 100 { return String(format: "%.0f", value) }
-        if value >= 10 { return String(format: "%.1f", value) }
-        return String(format: "%.2f", value)
     }
 }
 

@@ -14,10 +14,17 @@ struct ResultTable {
             Swift.print(Self.row("result", "median", "min", "max", "unit", "n", rateLabel))
             Swift.print(String(repeating: "-", count: 104))
         }
-        Swift.print(Self.row(measurement.name, Reporter.format(measurement.median), Reporter.format(measurement.min),
-                             Reporter.format(measurement.max), measurement.unit, String(measurement.samples.count),
-                             Reporter.format(measurement.operationsPerSecond)))
+        Swift.print(Self.row(measurement.name, Self.format(measurement.median), Self.format(measurement.min),
+                             Self.format(measurement.max), measurement.unit, String(measurement.samples.count),
+                             Self.format(measurement.operationsPerSecond)))
         fflush(nil)
+    }
+
+    static func format(_ value: Double) -> String {
+        if !value.isFinite { return String(value) }
+        if value >= 100 { return String(format: "%.0f", value) }
+        if value >= 10 { return String(format: "%.1f", value) }
+        return String(format: "%.2f", value)
     }
 
     private static func row(_ name: String, _ median: String, _ low: String, _ high: String, _ unit: String,
@@ -40,3 +47,42 @@ func writeReportJSON(_ report: some Encodable, to path: String) throws {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
 }
+
+/// A report whose results and notes `BenchReporter` collects.
+protocol CollectedReport: Codable {
+    var results: [Measurement] { get set }
+    var notes: [String] { get set }
+}
+
+/// Collects results into a report, echoing each as a table row when it is taken.
+final class BenchReporter<Report: CollectedReport> {
+    var report: Report
+    private var table: ResultTable
+
+    init(report: Report, rateLabel: String) {
+        self.report = report
+        table = ResultTable(rateLabel: rateLabel)
+    }
+
+    @discardableResult
+    func add(_ measurement: Measurement) -> Measurement {
+        report.results.append(measurement)
+        table.print(measurement)
+        return measurement
+    }
+
+    func measurement(named name: String) -> Measurement? { report.results.first { $0.name == name } }
+
+    func note(_ text: String) {
+        report.notes.append(text)
+        print("note: " + text)
+        fflush(nil)
+    }
+
+    func writeJSON(to path: String) throws {
+        try writeReportJSON(report, to: path)
+    }
+}
+
+typealias Reporter = BenchReporter<MicroReport>
+typealias VaultReporter = BenchReporter<VaultReport>

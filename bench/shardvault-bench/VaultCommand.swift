@@ -40,27 +40,11 @@ struct VaultCommand: ParsableCommand {
             Open time and memory are measured in child processes (`vault-open-probe`).
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
-    var json: String?
-
-    @Option(name: .long, help: ArgumentHelp("Directory to create the temporary vaults in (default: $TMPDIR or /tmp).", valueName: "dir"))
-    var dir: String?
-
-    @Flag(name: .long, help: "Short run (seconds, small sizes), for smoke tests; the numbers are rough.")
-    var quick = false
+    @OptionGroup var common: BenchRunOptions
 
     @Option(name: .long, help: ArgumentHelp("Vault sizes (files) whose open time and memory are measured, comma-separated "
                                             + "(default 10000,100000,1000000; quick 1000,2000).", valueName: "n,n,…"))
     var entries: String?
-
-    @Option(name: .long, help: "Samples per throughput measurement (default 3, quick 2).")
-    var samples: Int?
-
-    @Flag(name: .long, help: "Do not measure cold reads and cold opens (they drop the page cache system-wide).")
-    var noCold = false
-
-    @Flag(name: .long, help: "Keep the temporary directory instead of removing it.")
-    var keep = false
 
     enum Job: String, ExpressibleByArgument, CaseIterable {
         case data, namespace, small
@@ -80,26 +64,19 @@ struct VaultCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
         _ = try parsedEntries()
     }
 
     func run() throws {
-        var settings = quick ? VaultSettings.quickRun : VaultSettings.full
-        if let samples { settings.samples = samples }
+        var settings = common.quick ? VaultSettings.quickRun : VaultSettings.full
+        if let samples = common.samples { settings.samples = samples }
         if let entries = try parsedEntries() { settings.openEntries = entries }
-        settings.coldUnavailable = noCold ? "skipped (--no-cold)" : PageCache.unavailableReason()
+        settings.coldUnavailable = common.coldUnavailable
 
-        let base = dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let root = try makeTemporaryDirectory(under: base, prefix: "shardvault-bench-vault")
-        defer {
-            if keep {
-                print("kept \(root)")
-            } else {
-                try? FileManager.default.removeItem(atPath: root)
-            }
-        }
+        try common.withScratchRoot(prefix: "shardvault-bench-vault") { root in try measure(settings: settings, root: root) }
+    }
 
+    private func measure(settings: VaultSettings, root: String) throws {
         let started = monotonicNanoseconds()
         let host = HostInfo.probe(directory: root)
         let options = VaultSession.options()
@@ -117,7 +94,8 @@ struct VaultCommand: ParsableCommand {
             chunkCacheBytes: options.cacheBytes, healsInBackground: options.pool.healsInBackground,
             blockBytes: BlockStore.blockSize, chunkBytes: BlockStore.chunkSize)
         let reporter = VaultReporter(report: VaultReport(startedAt: ISO8601DateFormatter().string(from: Date()),
-                                                         host: host, configuration: configuration))
+                                                         host: host, configuration: configuration),
+                                  rateLabel: "ops/s")
 
         print("shardvault-bench \(BenchVersion.string) vault\(settings.quick ? " --quick" : "")")
         print("host: \(host.hostname), \(host.cores) cores, \(host.memoryBytes >> 20) MiB, kernel \(host.kernel), "
@@ -143,9 +121,6 @@ struct VaultCommand: ParsableCommand {
         print("")
         print(String(format: "finished in %.1f s", reporter.report.durationSeconds)
               + "; load average \(reporter.report.host.loadAverageAtEnd ?? "?")")
-        if let json {
-            try reporter.writeJSON(to: json)
-            print("wrote \(json)")
-        }
+        try common.writeJSON(of: reporter)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything one `vault` run produced; the same top-level layout as `MicroReport` (schema in
 /// bench/README.md), with the vault mode's own `configuration`.
-struct VaultReport: Codable {
+struct VaultReport: CollectedReport {
     struct Configuration: Codable {
         var quick: Bool
         /// Samples per throughput measurement (sequential write/read, random I/O, lookups, readdir).
@@ -69,32 +69,6 @@ extension Measurement {
     init(name: String, rateOf runs: [Sample], unit: String = "ops/s", note: String? = nil) {
         self.init(name: name, unit: unit, values: runs.map(\.operationsPerSecond), operations: runs.map(\.operations),
                   bytes: runs.map(\.bytes), seconds: runs.map(\.seconds), note: note)
-    }
-}
-
-/// Collects the vault results, echoing each as a table row when it is taken (same columns as
-/// `Reporter`), and writes the JSON report.
-final class VaultReporter {
-    var report: VaultReport
-    private var table = ResultTable(rateLabel: "ops/s")
-
-    init(report: VaultReport) { self.report = report }
-
-    @discardableResult
-    func add(_ measurement: Measurement) -> Measurement {
-        report.results.append(measurement)
-        table.print(measurement)
-        return measurement
-    }
-
-    func note(_ text: String) {
-        report.notes.append(text)
-        print("note: " + text)
-        fflush(nil)
-    }
-
-    func writeJSON(to path: String) throws {
-        try writeReportJSON(report, to: path)
     }
 }
 
