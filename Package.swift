@@ -71,6 +71,11 @@ let package = Package(
             dependencies: ["Vault", "VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/VaultMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "FuseMallocs",
+            dependencies: ["FuseDriver", "Vault", "VaultCrypto", "CLinuxShims", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/FuseMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Reproducible pseudo-random numbers shared by tests, the crash workload and the bench.
         .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strict),

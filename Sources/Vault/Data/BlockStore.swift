@@ -29,6 +29,8 @@ public final class BlockStore: Sendable {
     private let statistics = Mutex(Statistics())
     /// Set by every deferred-durability write, cleared by `syncIfNeeded`.
     private let unsynced = Atomic<Bool>(false)
+    /// See `Vault.Options.pooledChunkBuffers`.
+    private let pooledChunkBuffers: Bool
 
     /// What the store has done since it was created (tests and benchmarks read it).
     public struct Statistics: Sendable, Equatable {
@@ -43,10 +45,12 @@ public final class BlockStore: Sendable {
         public var deleteFailures = 0
     }
 
-    public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20)) {
+    public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20),
+                pooledChunkBuffers: Bool = true) {
         self.pool = pool
         self.cipher = cipher
         self.cache = cache
+        self.pooledChunkBuffers = pooledChunkBuffers
     }
 
     public var counters: Statistics { statistics.withLock { $0 } }
@@ -212,6 +216,15 @@ public final class BlockStore: Sendable {
     private func withChunkBuffers<Result>(
         _ body: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer) throws(VaultError) -> Result
     ) throws(VaultError) -> Result {
+        if !pooledChunkBuffers {
+            let first = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkBufferPool.bufferSize, alignment: ChunkBufferPool.bufferAlignment)
+            let second = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkBufferPool.bufferSize, alignment: ChunkBufferPool.bufferAlignment)
+            defer {
+                first.deallocate()
+                second.deallocate()
+            }
+            return try body(first, second)
+        }
         let first = ChunkBufferPool.take()
         let second = ChunkBufferPool.take()
         return try withExtendedLifetime(first) { () throws(VaultError) -> Result in
