@@ -40,7 +40,7 @@ let package = Package(
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver",
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver", "CLinuxShims",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 

@@ -2,6 +2,11 @@
 #define SHARDVAULT_CLINUXSHIMS_H
 // Linux calls that Swift's Glibc module hides behind _GNU_SOURCE.
 int syncfs(int fd);
+int pipe2(int pipefd[2], int flags);
 
 static inline int shardvault_syncfs(int fd) { return syncfs(fd); }
+static inline int shardvault_pipe2(int pipefd[2], int flags) { return pipe2(pipefd, flags); }
+
+/// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
+#define SHARDVAULT_POSIX_SPAWN_SETSID 0x80
 #endif
