@@ -6,10 +6,13 @@ import Testing
 @Suite(.serialized)
 struct MountOptionTests {
     /// uid=/gid= change what every stat reports; chown still changes the stored owner,
-    /// which a mount without the override shows.
+    /// which a mount without the override shows. (cache_size= and noexec ride along.)
     @Test func uidAndGidOverrideWhatStatReports() throws {
-        let vault = try MountedVault(options: ["uid=4321,gid=8765,cache_size=8"])
+        let vault = try MountedVault(options: ["uid=4321,gid=8765,cache_size=8,noexec"])
         defer { vault.stop() }
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let line = mountinfo.split(separator: "\n").first { $0.contains(" \(vault.mountpoint) ") }
+        #expect(line?.contains("noexec") == true, "\(line ?? "not in mountinfo")")
         try FileManager.default.createDirectory(atPath: vault.path("dir"), withIntermediateDirectories: false)
         try "owned".write(toFile: vault.path("dir/file"), atomically: false, encoding: .utf8)
         for path in [vault.mountpoint, vault.path("dir"), vault.path("dir/file")] {
