@@ -176,6 +176,8 @@ struct DaemonSide {
 
     init(readyDescriptor: Int32, logFile: String?) throws {
         self.readyDescriptor = readyDescriptor
+        // Not for fusermount3 and other children: the launcher's read must end with us.
+        _ = fcntl(readyDescriptor, F_SETFD, FD_CLOEXEC)
         let path = logFile ?? "/dev/null"
         logDescriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard logDescriptor >= 0 else {
