@@ -13,18 +13,19 @@ enum MountPoint {
     }
 
     /// Refuses a mount point that is missing or not a directory. A stale mount (the kernel
-    /// answers ENOTCONN because the daemon behind it died, e.g. of SIGKILL) of a shardvault
+    /// answers ENOTCONN because the daemon behind it died, e.g. of SIGKILL — ECONNABORTED
+    /// while the connection is still being torn down) of a shardvault
     /// vault is detached lazily — it serves nothing any more, and otherwise every mount after
     /// a crash, from fstab or a service manager too, would fail until someone ran
     /// `fusermount3 -u`. A stale mount of another filesystem is left alone and named.
     static func prepare(_ mountpoint: String) throws {
         var status = stat()
-        if stat(mountpoint, &status) != 0 && errno == ENOTCONN {
+        if stat(mountpoint, &status) != 0 && isDisconnected(errno) {
             try detachStaleMount(mountpoint)
         }
         guard stat(mountpoint, &status) == 0 else {
             let reason = String(cString: strerror(errno))
-            if errno == ENOTCONN {
+            if isDisconnected(errno) {
                 throw CLIFailure.failed("\(mountpoint) is still a stale mount after detaching it: \(reason)")
             }
             throw CLIFailure.usage("the mount point \(mountpoint) does not exist: \(reason)")
@@ -32,6 +33,10 @@ enum MountPoint {
         guard status.st_mode & S_IFMT == S_IFDIR else {
             throw CLIFailure.usage("the mount point \(mountpoint) is not a directory")
         }
+    }
+
+    private static func isDisconnected(_ error: Int32) -> Bool {
+        error == ENOTCONN || error == ECONNABORTED
     }
 
     private static func detachStaleMount(_ mountpoint: String) throws {

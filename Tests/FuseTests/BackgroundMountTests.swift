@@ -124,7 +124,8 @@ struct BackgroundMountTests {
         kill(killed, SIGKILL)
         #expect(BackgroundDaemon.waitForExit(killed))
         var status = stat()
-        #expect(errnoOf { stat(vault.mountpoint, &status) } == ENOTCONN)
+        // ECONNABORTED while the kernel is still tearing the connection down, then ENOTCONN.
+        #expect([ENOTCONN, ECONNABORTED].contains(errnoOf { stat(vault.mountpoint, &status) }))
 
         let second = try vault.mountInBackground()
         pid = second.pid
