@@ -40,7 +40,7 @@ let package = Package(
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver",
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver", "CLinuxShims",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "FuseDriverTests", dependencies: ["FuseDriver"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
         .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),

@@ -126,7 +126,7 @@ extension FuseFilesystem {
     /// checked here against the caller's uid and primary gid (root passes, except that
     /// execute needs some x bit, as in the kernel's own rule).
     func access(_ request: fuse_req_t, _ inode: fuse_ino_t, _ mask: Int32) throws(VaultError) {
-        let attributes = try vault.attributes(inode)
+        let attributes = options.reported(try vault.attributes(inode))
         if options.defaultPermissions || mask == F_OK { return Self.replyOK(request) }
         let caller = Self.caller(request)
         let permissions = attributes.permissions
