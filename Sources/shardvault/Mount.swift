@@ -59,8 +59,10 @@ struct Mount: ParsableCommand {
 
     func run() throws {
         let options: MountOptions
+        let fastPaths: FastPaths
         do {
             options = try MountOptions(parsing: mountOptions.joined(separator: ","))
+            fastPaths = try FastPaths(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CLIFailure.usage(error.description)
         }
@@ -82,11 +84,14 @@ struct Mount: ParsableCommand {
         // After the password prompt (Ctrl-C must still work there), before the vault starts
         // its threads: from here termination signals wait for the mount's signal watcher.
         FuseMount.blockTerminationSignals()
-        let vault = try Vault(volumePaths: volumes, password: password, options: options.vaultOptions)
+        var vaultOptions = options.vaultOptions
+        vaultOptions.pooledChunkBuffers = fastPaths.bufferPools
+        let vault = try Vault(volumePaths: volumes, password: password, options: vaultOptions)
         if let reason = vault.readOnlyReason, !options.readOnly {
             Output.note("serving read-only: \(reason)")
         }
-        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options)
+        if fastPaths != .all { Output.note("FUSE fast paths \(fastPaths) (\(FastPaths.environmentVariable), for measurement)") }
+        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options, fastPaths: fastPaths)
         do {
             try mount.serve(ready: {
                 if let daemonSide {

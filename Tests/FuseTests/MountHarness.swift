@@ -31,9 +31,11 @@ final class MountedVault {
         if mount { try self.mount(options: options) }
     }
 
-    /// Starts the daemon and waits (with a deadline) until the mount is live.
-    func mount(options: [String] = []) throws {
+    /// Starts the daemon (with `environment` added to ours) and waits, with a deadline,
+    /// until the mount is live.
+    func mount(options: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: Binary.path)
         process.arguments = ["mount", "--foreground", "--password-file", passwordFile]
             + options.flatMap { ["-o", $0] } + volumes + [mountpoint]
