@@ -69,5 +69,6 @@ extension S3Service {
     /// Temporary files of uploads a crash interrupted, and stale multipart uploads.
     func removeLeftovers() {
         store.removeStaleTemporaryFiles()
+        multipart.removeUploads(olderThan: multipartMaximumAge)
     }
 }

@@ -21,4 +21,16 @@ struct S3OperationTests {
     @Test func listingsInUTF8ByteOrder() throws { try runScript("s3_listing.py") }
 
     @Test func awsChunkedUploadsWithSignaturesAndTrailers() throws { try runScript("s3_chunked.py") }
+
+    @Test func multipartUploads() throws { try runScript("s3_multipart.py") }
+
+    /// 1 GiB through one PUT and one GET; the daemon's RSS may grow by at most 64 MiB.
+    @Test func largeObjectStreamsInBoundedMemory() throws {
+        let daemon = try S3Daemon()
+        defer { daemon.remove() }
+        try daemon.start()
+        let result = try daemon.script("s3_large.py", environment: ["S3_DAEMON_PID": String(daemon.process!.processIdentifier)])
+        #expect(result.status == 0, "\(result.output)\n--- daemon log\n\(daemon.log)")
+        #expect(daemon.stop() == 0, "\(daemon.log)")
+    }
 }

@@ -53,6 +53,16 @@ final class PendingObject: @unchecked Sendable {
         }
     }
 
+    /// Moves the sealed file into a directory of the work area (a multipart part), durably.
+    func install(at directory: InodeNumber, _ name: String) throws(S3Error) {
+        try store.install(file, at: directory, name)
+        do {
+            try store.vault.sync()
+        } catch {
+            throw S3Error(error)
+        }
+    }
+
     /// Gives up: closes the handle and removes the temporary file.
     func discard() {
         if let handle {

@@ -11,6 +11,7 @@ for i in $(seq 1 30); do head -c $((i * 997)) /dev/urandom > "$work/src/file$i.b
 echo "hello" > "$work/src/sub/hello.txt"
 echo "deep" > "$work/src/sub/deeper/deep.txt"
 head -c $((3 << 20)) /dev/urandom > "$work/src/sub/three-mib.bin"
+head -c $((20 << 20)) /dev/urandom > "$work/twenty-mib.bin"  # over the cli's 8 MiB threshold: multipart
 
 passed=0
 failed=0
@@ -24,13 +25,17 @@ check() {  # check NAME COMMAND...
 }
 
 check "mb" "${aws[@]}" s3 mb s3://cli-bucket
-check "cp up" "${aws[@]}" s3 cp "$work/src/file1.bin" s3://cli-bucket/single.bin
+check "cp up" "${aws[@]}" s3 cp --quiet "$work/src/file1.bin" s3://cli-bucket/single.bin
 check "cp down identical" bash -c "\"\${@}\" s3 cp s3://cli-bucket/single.bin '$work/single.bin' && cmp '$work/src/file1.bin' '$work/single.bin'" _ "${aws[@]}"
-check "sync up" "${aws[@]}" s3 sync "$work/src" s3://cli-bucket/tree
+check "sync up" "${aws[@]}" s3 sync --quiet "$work/src" s3://cli-bucket/tree
 check "ls shows the prefix" bash -c "\"\${@}\" s3 ls s3://cli-bucket/tree/ | grep -q 'PRE sub/'" _ "${aws[@]}"
 check "ls recursive counts" bash -c "test \$(\"\${@}\" s3 ls --recursive s3://cli-bucket/tree/ | wc -l) -eq 33" _ "${aws[@]}"
 check "sync down identical" bash -c "\"\${@}\" s3 sync s3://cli-bucket/tree '$work/back' && diff -r '$work/src' '$work/back'" _ "${aws[@]}"
 check "sync again uploads nothing" bash -c "test -z \"\$(\"\${@}\" s3 sync '$work/src' s3://cli-bucket/tree)\"" _ "${aws[@]}"
+check "multipart cp up" "${aws[@]}" s3 cp --quiet "$work/twenty-mib.bin" s3://cli-bucket/big/twenty.bin
+check "multipart ETag" bash -c "\"\${@}\" s3api head-object --bucket cli-bucket --key big/twenty.bin | grep -q '\-3'" _ "${aws[@]}"
+check "multipart cp down identical" bash -c "\"\${@}\" s3 cp --quiet s3://cli-bucket/big/twenty.bin '$work/twenty.back' && cmp '$work/twenty-mib.bin' '$work/twenty.back'" _ "${aws[@]}"
+check "list-multipart-uploads empty" bash -c "test -z \"\$(\"\${@}\" s3api list-multipart-uploads --bucket cli-bucket --query Uploads --output text | grep -v None)\"" _ "${aws[@]}"
 check "mv" "${aws[@]}" s3 mv s3://cli-bucket/single.bin s3://cli-bucket/moved/single.bin
 check "head-object after mv" "${aws[@]}" s3api head-object --bucket cli-bucket --key moved/single.bin
 check "old key gone after mv" bash -c "! \"\${@}\" s3api head-object --bucket cli-bucket --key single.bin" _ "${aws[@]}"
