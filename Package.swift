@@ -104,7 +104,8 @@ let package = Package(
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
         .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),
-        // A real `shardvault serve --s3` on loopback, driven by boto3 / aws cli scripts in Tests/S3Tests/scripts.
-        .testTarget(name: "S3Tests", dependencies: ["S3Server"], exclude: ["scripts"], swiftSettings: strict),
+        // A real `shardvault serve --s3` on loopback, driven by boto3 / aws cli scripts in Tests/S3Tests/scripts,
+        // plus in-process tests of the S3 door over a Vault (ETag refresh, key order, parsers).
+        .testTarget(name: "S3Tests", dependencies: ["S3Server", "Vault", "VaultCrypto"], exclude: ["scripts"], swiftSettings: strict),
     ]
 )

@@ -124,8 +124,9 @@ final class ObjectStore: Sendable {
                 current = inode
             } catch let error as VaultError where error.code == .notFound {
                 do {
-                    current = try vault.mkdir(current, component, permissions: Self.directoryPermissions, uid: uid, gid: gid).0
-                    onChange(.entry(parent: current, name: component))
+                    let parent = current
+                    current = try vault.mkdir(parent, component, permissions: Self.directoryPermissions, uid: uid, gid: gid).0
+                    onChange(.entry(parent: parent, name: component))
                 } catch let error as VaultError where error.code == .exists {
                     current = try mustBeDirectory(current, component)  // made meanwhile by someone else
                 } catch {
