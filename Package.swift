@@ -90,6 +90,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
-        .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport", "SeededRandom"], swiftSettings: strict),
     ]
 )
