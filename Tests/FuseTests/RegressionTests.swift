@@ -41,4 +41,41 @@ struct RegressionTests {
         #expect(bytes[head.count ..< offset].allSatisfy { $0 == 0 }, "the hole reads as zeros")
         #expect(Array(bytes[offset...]) == tail)
     }
+
+    /// Found by the kernel-source untar test (tar sets each file's mtime before closing it).
+    /// A file written and then given an mtime (futimens or utimensat) before it is closed
+    /// lost that mtime: close flushed the buffered data and recorded the content with the
+    /// current time. Seen after a remount (the kernel keeps its own mtime while mounted with
+    /// the writeback cache).
+    @Test func mtimeSetBeforeCloseSurvivesTheFlush() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let wanted = timespec(tv_sec: 1_000_000_000, tv_nsec: 123_456_789)
+        var cases: [String] = []
+        for size in [100, 5000, 100_000] {
+            for byDescriptor in [true, false] {
+                let name = "file-\(size)-\(byDescriptor ? "futimens" : "utimensat")"
+                cases.append(name)
+                let descriptor = open(vault.path(name), O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+                try #require(descriptor >= 0)
+                let bytes = [UInt8](repeating: 0x61, count: size)
+                #expect(write(descriptor, bytes, size) == size)
+                let times = [wanted, wanted]
+                if byDescriptor {
+                    #expect(futimens(descriptor, times) == 0)
+                } else {
+                    #expect(utimensat(AT_FDCWD, vault.path(name), times, 0) == 0)
+                }
+                #expect(close(descriptor) == 0)
+            }
+        }
+        try #require(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+        try vault.mount()
+        for name in cases {
+            var status = stat()
+            #expect(stat(vault.path(name), &status) == 0)
+            #expect(status.st_mtim.tv_sec == wanted.tv_sec && status.st_mtim.tv_nsec == wanted.tv_nsec,
+                    "\(name): mtime \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec) after remount, set to 1000000000.123456789 before close")
+        }
+    }
 }
