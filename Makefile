@@ -2,8 +2,11 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
+# The last line: real programs the FUSE tests run in a mount (linux-source-6.1 is the
+# tarball scripts/kernel-subset.sh cuts the untar workload from).
 DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxxhash-dev \
-                   pkg-config
+                   pkg-config \
+                   rsync git python3 xz-utils linux-source-6.1
 BENCH_PEER_PACKAGES := gocryptfs securefs cryfs
 # S3 clients the S3 tests drive (Tests/S3Tests); boto3, requests and the aws cli come from pip when missing.
 S3_TEST_PACKAGES := s3cmd rclone s3fs

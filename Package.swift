@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "FuseDriverTests", dependencies: ["FuseDriver"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
-        .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport", "SeededRandom"], swiftSettings: strict),
         // A real `shardvault serve --s3` on loopback, driven by boto3 / aws cli scripts in Tests/S3Tests/scripts,
         // plus in-process tests of the S3 door over a Vault (ETag refresh, key order, parsers).
         .testTarget(name: "S3Tests", dependencies: ["S3Server", "Vault", "VaultCrypto"], exclude: ["scripts"], swiftSettings: strict),

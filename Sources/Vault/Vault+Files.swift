@@ -262,6 +262,16 @@ extension Vault {
     /// and so already carries them.
     private func leaveInlineForm(_ file: OpenFile, rewriting index: Int? = nil) throws(VaultError) {
         guard case let .inline(bytes) = file.content else { return }
+        // A dirty block 0 carries the inline bytes only in the chunks a write has loaded: a
+        // write past the first chunk leaves chunk 0 unloaded. Load it now, while the content
+        // is still inline; afterwards it would read as a hole.
+        if index != 0, file.sealing[0] == nil, let dirty = file.dirtyBlocks[0] {
+            for chunk in 0 ..< (bytes.count + OpenFile.chunkSize - 1) / OpenFile.chunkSize where !dirty.isLoaded(chunk) {
+                let range = chunk * OpenFile.chunkSize ..< (chunk + 1) * OpenFile.chunkSize
+                try readStored(file.content, block: 0, range: range, into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[range]))
+                dirty.markLoaded(chunk)
+            }
+        }
         let blockZeroInMemory = index == 0 || file.dirtyBlocks[0] != nil || file.sealing[0] != nil
         let first: [BlockReference?] = !bytes.isEmpty && !blockZeroInMemory ? [try store(bytes)] : []
         try record(file, content: .blocks(first))

@@ -137,6 +137,13 @@ extension Vault {
     /// chmod/chown/utimens. Size changes go through `truncate`.
     public func setAttributes(_ inode: InodeNumber, _ changes: AttributeChanges) throws(VaultError) -> NodeAttributes {
         guard changes.size == nil else { throw VaultError(.invalidArgument, "sizes change through truncate, not setAttributes") }
+        // Buffered writes are recorded with the current time when flushed (at close at the
+        // latest), which would overwrite an explicit mtime set meanwhile (tar -x sets it
+        // before close). Flush them first, holding the file's lock until the mtime is set.
+        let file = changes.mtime == nil ? nil : openFiles.file(inode)
+        file?.lock.lock()
+        defer { file?.lock.unlock() }
+        if let file { try flush(file) }
         return try mutate { (namespace) throws(VaultError) in
             let record = try namespace.setAttributes(inode, changes, time: .now)
             return (try namespace.attributes(inode), [record])

@@ -14,8 +14,12 @@ final class MountedVault {
     private var daemonLog: String { root + "/daemon.log" }
 
     /// Creates the vault (test KDF) and mounts it (in the foreground, unless `mount` is false).
-    init(options: [String] = [], mount: Bool = true) throws {
-        var template = Array((NSTemporaryDirectory() + "shardvault-fuse-XXXXXX").utf8CString)
+    /// `inMemory` puts the volumes on tmpfs (/dev/shm, when there is one) for tests of the
+    /// data path that sync thousands of times: a disk's flush latency would dominate them
+    /// and proves nothing there.
+    init(options: [String] = [], mount: Bool = true, inMemory: Bool = false) throws {
+        let base = inMemory && access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
+        var template = Array((base + "shardvault-fuse-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw HarnessError("mkdtemp failed")
         }
