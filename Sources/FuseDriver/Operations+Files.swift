@@ -90,7 +90,7 @@ extension FuseFilesystem {
 
     /// close(2) of one descriptor: buffered data goes to the pool so errors reach close().
     func flush(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
-        try vault.flush(try OpenFileBox.borrow(file).handle)
+        if let failure = vault.takeWriteBackFailure(try OpenFileBox.borrow(file).handle) { throw failure }
         Self.replyOK(request)
     }
 

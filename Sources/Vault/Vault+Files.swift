@@ -16,21 +16,24 @@ extension Vault {
         return FileHandle(file: file)
     }
 
-    /// Flushes and closes a handle. The last handle of an unlinked file frees it.
+    /// Closes a handle. The last one of a file hands its buffered data to write-behind
+    /// (Vault+WriteBehind.swift); the last one of an unlinked file frees it.
     public func release(_ handle: FileHandle) throws(VaultError) {
         let file = handle.file
         file.lock.lock()
         defer { file.lock.unlock() }
-        let flushed = Result { () throws(VaultError) in try flush(file) }
-        guard openFiles.release(file) else { return try flushed.get() }
-        let unlinked = (try? read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).nlink == 0 }) ?? false
-        if unlinked, let freed = try mutate({ (namespace) throws(VaultError) in
-            guard let (record, content) = namespace.release(file.inode) else { return (FileContent?.none, []) }
-            return (content, [record])
-        }) {
-            freeAfterDurable(freed)
-        }
-        try flushed.get()
+        guard openFiles.dropHandle(file) else { return }
+        try closeLastHandle(file)
+    }
+
+    /// The first failure of a background seal or write-back of this file not yet reported;
+    /// the FUSE door's flush (every close) reports it, as close(2) should.
+    public func takeWriteBackFailure(_ handle: FileHandle) -> VaultError? {
+        let file = handle.file
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        defer { file.writebackError = nil }
+        return file.writebackError
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns how many (0 at end of file).

@@ -19,6 +19,8 @@ public final class Vault: @unchecked Sendable {
     let inlineLimit: Int
     /// Runs the background seals of full blocks (see `write`).
     let sealQueue = DispatchQueue(label: "shardvault.seal", attributes: .concurrent)
+    /// Files closed with data still to seal (Vault+WriteBehind.swift).
+    let writeBacks = WriteBackTracker()
     /// Why the vault refuses changes, when it does: with fewer than k+1 volumes no write can
     /// reach the pool's write quorum, so changes are refused up front instead of being
     /// accepted and lost at the next commit.
@@ -96,6 +98,7 @@ public final class Vault: @unchecked Sendable {
             ? "only \(online) of \(pool.totalShards) volumes are available and writes need \(pool.writeQuorum); the vault is read-only until volumes are restored or replaced"
             : nil
         journal.checkpointSource = self
+        journal.skipsClosingCheckpoint = readOnlyReason != nil
         // Files unlinked while open before the last unmount or crash have no handles now.
         for content in namespace.removeOrphans() {
             for id in content.blockIDs { try? pool.delete(id) }
@@ -106,12 +109,18 @@ public final class Vault: @unchecked Sendable {
     /// Commits everything, writes a checkpoint, and releases the volumes.
     public func close() throws {
         defer { pool.close() }
+        let writeBackFailure = Result { () throws(VaultError) in try waitForWriteBacks() }
         try journal.close()
+        try writeBackFailure.get()
     }
 
-    /// Returns once every change made so far is durable on a quorum of volumes.
+    /// Returns once every change made so far is durable on a quorum of volumes, including
+    /// the data of closed files still being written back; throws the first write-back
+    /// failure since the last sync.
     public func sync() throws(VaultError) {
+        let writeBackFailure = Result { () throws(VaultError) in try waitForWriteBacks() }
         try journal.sync()
+        try writeBackFailure.get()
     }
 
     /// Runs a namespace mutation under the lock and journals the record it produced.

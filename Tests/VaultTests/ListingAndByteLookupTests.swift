@@ -57,6 +57,7 @@ import Testing
         }
         #expect(try visit(vault, root).first?.stale == true)
         try vault.release(handle)
+        try vault.sync()  // the write-back after the last close is done
 
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Vault.nameScratchBytes, alignment: 1)
         defer { scratch.deallocate() }

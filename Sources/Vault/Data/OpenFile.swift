@@ -28,6 +28,8 @@ final class OpenFile: @unchecked Sendable {
     var sealing: [Int: DirtyBlock] = [:]
     /// The first failure of a background seal, reported by the next flush or fsync.
     var writebackError: VaultError?
+    /// A write-back after the last close is queued and has not started yet.
+    var writeBackScheduled = false
     /// How far reads of this file may fetch ahead (guarded by `lock`).
     var readahead = SequentialReadahead()
 

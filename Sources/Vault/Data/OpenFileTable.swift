@@ -16,12 +16,20 @@ final class OpenFileTable: @unchecked Sendable {
         return file
     }
 
-    /// Drops a handle; true when it was the last one.
-    func release(_ file: OpenFile) -> Bool {
+    /// Drops a handle; true when it was the last one. The file stays in the table (and is
+    /// found by a new open) until `removeIfIdle`: its data may still be written back.
+    func dropHandle(_ file: OpenFile) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         file.handleCount -= 1
-        guard file.handleCount == 0 else { return false }
+        return file.handleCount == 0
+    }
+
+    /// Removes `file` unless a handle was opened again meanwhile; true when removed.
+    func removeIfIdle(_ file: OpenFile) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard file.handleCount == 0, files[file.inode] === file else { return false }
         files[file.inode] = nil
         return true
     }

@@ -30,6 +30,9 @@ final class Journal: @unchecked Sendable {
     /// Makes the data blocks the pending records point to durable (before their segment).
     let flushData: @Sendable () throws(VaultError) -> Void
     weak var checkpointSource: (any CheckpointSource)?
+    /// Set for a read-only vault: no record can arrive, and the closing checkpoint is skipped
+    /// (it could not reach the write quorum, and replay at the next mount loses nothing).
+    var skipsClosingCheckpoint = false
     let commitInterval: TimeInterval
     let checkpointInterval: Int
 
@@ -157,7 +160,7 @@ final class Journal: @unchecked Sendable {
             // closed without changes writes nothing (it may be read-only for lack of volumes).
             let journalLength = position.nextSegment - position.journalStart
             let checkpointDue = journalLength >= UInt64(checkpointInterval)
-                || (stopping && (journalLength > 0 || !pending.isEmpty))
+                || (stopping && !skipsClosingCheckpoint && (journalLength > 0 || !pending.isEmpty))
             condition.unlock()
             let outcome = Result { () throws(VaultError) in try commitPending(withCheckpoint: checkpointDue) }
             condition.lock()
