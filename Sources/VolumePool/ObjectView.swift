@@ -16,6 +16,10 @@ final class ObjectView {
 
     var geometry: ObjectGeometry { trailer.geometry }
 
+    /// Shard files up to this size are hinted whole when opened (a block of up to 1 MiB
+    /// of plaintext over 4 data shards); bigger ones only for the ranges a get reads.
+    static let wholeShardPrefetchLimit = 256 * 1024
+
     /// Opens the data shards, or every shard when they disagree or one fails.
     /// `allShards` opens everything up front (heal, scrub).
     init(pool: VolumePool, id: ObjectID, allShards: Bool) throws {
@@ -29,6 +33,17 @@ final class ObjectView {
         var tried = ShardMask()
         var problems: [String] = []
         var absent = 0
+        // Small shards (a small file's block) are read whole, so ask every volume for its
+        // shard before reading any trailer: the disk then fetches them in parallel instead of
+        // three dependent small reads per shard, one shard after another.
+        let dataFirst = !allShards && k >= pool.parityShards
+        var prefetched = [(any ShardDownload)?](repeating: nil, count: n)
+        for shard in 0 ..< (dataFirst ? k : n) {
+            guard let volume = pool.slots[placement.volumeForShard[shard]].volume,
+                  let download = try? volume.openShard(id) else { continue }
+            if download.byteCount <= Self.wholeShardPrefetchLimit { download.willRead(0 ..< download.byteCount) }
+            prefetched[shard] = download
+        }
         func openShard(_ shard: Int) {
             tried.insert(shard)
             let volumeIndex = placement.volumeForShard[shard]
@@ -37,7 +52,11 @@ final class ObjectView {
                 return
             }
             do {
-                readers[shard] = try ShardReader(volume: volume, volumeIndex: volumeIndex, objectID: id, shardIndex: shard)
+                if let download = prefetched[shard] {
+                    readers[shard] = try ShardReader(download: download, volumeIndex: volumeIndex, objectID: id, shardIndex: shard)
+                } else {
+                    readers[shard] = try ShardReader(volume: volume, volumeIndex: volumeIndex, objectID: id, shardIndex: shard)
+                }
             } catch {
                 switch error {
                 case .missing:
@@ -50,7 +69,6 @@ final class ObjectView {
         }
         // A healthy read trusts the data shards alone only when they could not all be stale:
         // a quorum write leaves at most m-1 old shards, fewer than k whenever k ≥ m.
-        let dataFirst = !allShards && k >= pool.parityShards
         for shard in 0 ..< (dataFirst ? k : n) { openShard(shard) }
         var chosen = Self.newestComplete(readers, k: k)
         if chosen == nil || (dataFirst && readers[0 ..< k].contains { $0 == nil || $0!.trailer.generation != chosen }) {

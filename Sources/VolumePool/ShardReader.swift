@@ -16,13 +16,18 @@ final class ShardReader {
 
     /// Opens shard `shardIndex` of `id` on `volume` and checks that it is what it claims:
     /// magic, version, object id, position, exact size and the seal over its checksum table.
-    init(volume: any Volume, volumeIndex: Int, objectID: ObjectID, shardIndex: Int) throws(OpenFailure) {
+    convenience init(volume: any Volume, volumeIndex: Int, objectID: ObjectID, shardIndex: Int) throws(OpenFailure) {
         let download: any ShardDownload
         do {
             download = try volume.openShard(objectID)
         } catch {
             throw error.code == ENOENT ? .missing : .damaged(error.description)
         }
+        try self.init(download: download, volumeIndex: volumeIndex, objectID: objectID, shardIndex: shardIndex)
+    }
+
+    /// The same over a shard already opened (by `ObjectView`'s prefetch of small shards).
+    init(download: any ShardDownload, volumeIndex: Int, objectID: ObjectID, shardIndex: Int) throws(OpenFailure) {
         let size = download.byteCount
         guard size >= ShardTrailer.byteCount else { throw .damaged("truncated to \(size) bytes") }
         var rawTrailer = [UInt8](repeating: 0, count: ShardTrailer.byteCount)
