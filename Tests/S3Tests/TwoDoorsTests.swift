@@ -48,6 +48,21 @@ struct TwoDoorsTests {
         #expect(daemon.stop() == 0, "\(daemon.log)")
     }
 
+    /// `-o ro,s3=`: the S3 door serves reads and refuses every change, as the mount does.
+    @Test func readOnlyMountServesS3ReadOnly() throws {
+        let daemon = try S3Daemon()
+        defer { daemon.remove() }
+        try daemon.startMounted()
+        let written = try daemon.script("two_doors_persist.py", ["write"])
+        #expect(written.status == 0, "\(written.output)\n--- daemon log\n\(daemon.log)")
+        #expect(daemon.stop() == 0, "\(daemon.log)")
+
+        try daemon.startMounted(options: ["ro"])
+        let result = try daemon.script("two_doors_readonly.py")
+        #expect(result.status == 0, "\(result.output)\n--- daemon log\n\(daemon.log)")
+        #expect(daemon.stop() == 0, "\(daemon.log)")
+    }
+
     /// Without --foreground: the command prints the endpoint, returns once both doors are up,
     /// and `shardvault unmount` ends the daemon and its listener.
     @Test func backgroundMountServesS3UntilUnmounted() throws {
