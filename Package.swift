@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Already Hummingbird's; named so the S3 door can be shut down by its host (S3Server.shutdown).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries: module map + shim header each.
@@ -48,7 +50,9 @@ let package = Package(
                                                  .product(name: "NIOCore", package: "swift-nio"),
                                                  .product(name: "NIOPosix", package: "swift-nio"),
                                                  .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                                                 .product(name: "HTTPTypes", package: "swift-http-types")],
+                                                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                 .product(name: "UnixSignals", package: "swift-service-lifecycle")],
                 swiftSettings: strict),
 
         .executableTarget(

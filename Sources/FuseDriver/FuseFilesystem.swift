@@ -15,11 +15,14 @@ public final class FuseFilesystem: Sendable {
     /// Set once by `init` (before any other request is dispatched): whether the kernel agreed
     /// to cache writes. With it, the kernel resolves O_APPEND offsets itself.
     let writebackCacheEnabled = Atomic<Bool>(false)
+    /// Root entries the mount does not show (the S3 door's work area), see HiddenRootNames.
+    let hiddenRootNames: HiddenRootNames
 
-    public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all) {
+    public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all, hiddenRootNames: [String] = []) {
         self.vault = vault
         self.options = options
         self.fastPaths = fastPaths
+        self.hiddenRootNames = HiddenRootNames(hiddenRootNames)
     }
 
     /// The filesystem a request belongs to.

@@ -12,10 +12,16 @@ import Vault
 public final class FuseMount: Sendable {
     public let mountpoint: String
     let filesystem: FuseFilesystem
+    /// Invalidates the kernel's caches for changes made around the mount (the S3 door of the
+    /// same daemon); live from when the mount is until the session ends.
+    public let notifier = KernelCacheNotifier()
 
-    public init(vault: Vault, mountpoint: String, options: MountOptions, fastPaths: FastPaths = .all) {
+    /// `hiddenRootNames`: entries of the vault's root the mount does not show (the S3 door's
+    /// work area).
+    public init(vault: Vault, mountpoint: String, options: MountOptions, fastPaths: FastPaths = .all,
+                hiddenRootNames: [String] = []) {
         self.mountpoint = mountpoint
-        self.filesystem = FuseFilesystem(vault: vault, options: options, fastPaths: fastPaths)
+        self.filesystem = FuseFilesystem(vault: vault, options: options, fastPaths: fastPaths, hiddenRootNames: hiddenRootNames)
     }
 
     /// Signals that end a mount.
@@ -56,6 +62,7 @@ public final class FuseMount: Sendable {
                 + "(a stale mount needs `shardvault unmount \(mountpoint)`), and is /dev/fuse usable?")
         }
         let watcher = startSignalWatcher()
+        notifier.attach(session)
         ready()
 
         let config = fuse_loop_cfg_create()
@@ -65,6 +72,8 @@ public final class FuseMount: Sendable {
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, UInt32(filesystem.options.maximumThreads))
         let status = fuse_session_loop_mt(session, config)
+        // Done with the session before it is unmounted (which closes its descriptor) and destroyed.
+        notifier.detach()
         // Already unmounted in the normal case; this covers a loop that ended on an error.
         fuse_session_unmount(session)
         watcher.stop()

@@ -7,8 +7,8 @@ public struct MountOptions: Sendable, Equatable {
     public var allowOther = false
     /// The kernel checks permissions from the mode bits, so `access` need not.
     public var defaultPermissions = false
-    /// Seconds the kernel may cache attributes and names. Only this daemon changes the vault
-    /// today; the S3 door will invalidate with notify_inval_* (issue 4 follow-up).
+    /// Seconds the kernel may cache attributes and names. Changes through the S3 door of the
+    /// same daemon invalidate them at once (KernelCacheNotifier), so longer is only faster.
     public var attributeTimeout = 1.0
     public var entryTimeout = 1.0
     /// max_write: the kernel's biggest single write (DESIGN.md: at least 1 MiB).
@@ -26,6 +26,11 @@ public struct MountOptions: Sendable, Equatable {
     public var cacheBytes: Int?
     /// `noexec` / `exec`: whether programs on the mount may be executed.
     public var noExec = false
+    /// `s3=HOST:PORT`: the daemon also serves the vault over S3 there (the address is checked
+    /// by the command, which owns the S3 door). Not a libfuse option.
+    public var s3Address: String?
+    /// `s3_allow_remote`: `s3=` may name an address beyond loopback (as `serve --allow-remote`).
+    public var s3AllowsRemote = false
 
     public init() {}
 
@@ -62,17 +67,22 @@ public struct MountOptions: Sendable, Equatable {
             case ("uid", let value?): reportedUID = try Self.identifier(key, value)
             case ("gid", let value?): reportedGID = try Self.identifier(key, value)
             case ("cache_size", let value?): cacheBytes = try Self.cacheSize(value, physicalMemory: physicalMemory)
-            case ("s3", _):
-                throw MountOptionError("option s3 is not supported yet (the S3 listener, issue 5)")
+            case ("s3", let value?):
+                guard !value.isEmpty else { throw MountOptionError("mount option s3 needs an address (s3=HOST:PORT)") }
+                s3Address = value
+            case ("s3_allow_remote", nil): s3AllowsRemote = true
             case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?),
-                 ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?):
+                 ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
             case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
-                 ("cache_size", nil):
+                 ("cache_size", nil), ("s3", nil):
                 throw MountOptionError("mount option \(key) needs a value (\(key)=…)")
             default:
                 throw MountOptionError("unknown mount option \(item)")
             }
+        }
+        if s3AllowsRemote && s3Address == nil {
+            throw MountOptionError("s3_allow_remote is for s3=HOST:PORT, which is not given")
         }
     }
 

@@ -38,10 +38,12 @@ extension FuseFilesystem {
             if !reply.addDot("..", inode: parent, next: Self.dotDotOffset) { return reply.send() }
         }
         let cookie = offset <= Self.dotDotOffset ? 0 : UInt64(offset)
+        let hidesNames = inode == Namespace.rootInode && !hiddenRootNames.isEmpty
         if useArena {
             // One byte more than the longest name, for the NUL libfuse's name argument needs.
             let scratch = arena.allocate(byteCount: Vault.nameScratchBytes + 1)
             try vault.visitEntries(inode, after: cookie, nameScratch: scratch) { entry in
+                if hidesNames && hiddenRootNames.contains(entry.name) { return true }
                 scratch[entry.name.count] = 0
                 return reply.add(name: scratch.baseAddress!.assumingMemoryBound(to: CChar.self), inode: entry.inode,
                                  kind: entry.attributes.kind, attributes: entry.attributes, sizeMayBeStale: entry.sizeMayBeStale, next: off_t(entry.cookie))
@@ -49,6 +51,7 @@ extension FuseFilesystem {
         } else {
             // An entry needs at least 32 bytes of dirent, so more than this cannot fit.
             for entry in try vault.readdir(inode, after: cookie, limit: max(1, size / 32)) {
+                if hidesNames && hiddenRootNames.contains(entry.name) { continue }
                 let attributes = plus ? try? vault.attributes(entry.inode) : nil
                 if plus && attributes == nil { continue }  // removed meanwhile
                 let added = entry.name.withCString { name in

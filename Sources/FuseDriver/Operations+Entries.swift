@@ -16,6 +16,7 @@ extension FuseFilesystem {
     /// The hottest path: with the operation arena on, the kernel's name bytes go straight to
     /// the vault (no String), which seals them into a per-thread buffer.
     func lookup(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
+        try refuseIfHidden(parent, name)
         let (inode, attributes): (InodeNumber, NodeAttributes)
         if fastPaths.operationArena, let name {
             (inode, attributes) = try vault.lookup(parent, utf8: UnsafeRawBufferPointer(start: name, count: strlen(name)))
@@ -62,6 +63,7 @@ extension FuseFilesystem {
     }
 
     func mkdir(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t) throws(VaultError) {
+        try refuseCreatingHidden(parent, name)
         let caller = Self.caller(request)
         let (inode, attributes) = try vault.mkdir(parent, try KernelName.string(name), permissions: mode & 0o7777,
                                                   uid: caller.uid, gid: caller.gid)
@@ -70,6 +72,7 @@ extension FuseFilesystem {
 
     /// Regular files and FIFOs; device nodes and sockets are refused (EPERM) by the vault.
     func mknod(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t) throws(VaultError) {
+        try refuseCreatingHidden(parent, name)
         let kind: FileKind
         switch mode & Self.typeMask {
         case Self.regularType, 0: kind = .regular
@@ -83,6 +86,7 @@ extension FuseFilesystem {
     }
 
     func symlink(_ request: fuse_req_t, _ target: UnsafePointer<CChar>?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
+        try refuseCreatingHidden(parent, name)
         let caller = Self.caller(request)
         let (inode, attributes) = try vault.symlink(parent, try KernelName.string(name), target: try KernelName.string(target),
                                                     uid: caller.uid, gid: caller.gid)
@@ -95,16 +99,19 @@ extension FuseFilesystem {
     }
 
     func link(_ request: fuse_req_t, _ inode: fuse_ino_t, _ newParent: fuse_ino_t, _ newName: UnsafePointer<CChar>?) throws(VaultError) {
+        try refuseCreatingHidden(newParent, newName)
         let attributes = try vault.link(inode, into: newParent, try KernelName.string(newName))
         replyEntry(request, inode, attributes)
     }
 
     func unlink(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
+        try refuseIfHidden(parent, name)
         try vault.unlink(parent, try KernelName.string(name))
         Self.replyOK(request)
     }
 
     func rmdir(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
+        try refuseIfHidden(parent, name)
         try vault.rmdir(parent, try KernelName.string(name))
         Self.replyOK(request)
     }
@@ -118,6 +125,8 @@ extension FuseFilesystem {
         case Self.renameExchange: mode = .exchange
         default: throw VaultError(.invalidArgument, "unsupported rename flags \(flags)")  // e.g. RENAME_WHITEOUT
         }
+        try refuseIfHidden(parent, name)
+        try refuseCreatingHidden(newParent, newName)
         try vault.rename(parent, try KernelName.string(name), to: newParent, try KernelName.string(newName), mode: mode)
         Self.replyOK(request)
     }

@@ -10,6 +10,7 @@ extension FuseFilesystem {
     func create(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t,
                 _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
         guard let file else { throw VaultError(.invalidArgument, "create without file info") }
+        try refuseCreatingHidden(parent, name)
         let flags = file.pointee.flags
         let plainName = try KernelName.string(name)
         let caller = Self.caller(request)
@@ -45,8 +46,9 @@ extension FuseFilesystem {
         }
         let handle = try vault.open(inode)
         OpenFileBox.attach(handle, appends: appendsThemselves(file.pointee.flags), to: file)
-        // Only this daemon changes file contents, so pages cached by an earlier open stay
-        // valid (the S3 door will need notify_inval_inode before it writes).
+        // Pages cached by an earlier open stay valid: contents change only through this mount
+        // or through the S3 door, which replaces whole files (a new inode, with the old name
+        // invalidated) and has KernelCacheNotifier drop an inode's pages whenever it changes one.
         file.pointee.keep_cache = 1
         if fuse_reply_open(request, file) != 0 {
             try? vault.release(try OpenFileBox.detach(file).handle)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FuseDriver
+import S3Server
 import Vault
 
 /// `shardvault mount [--foreground] [--password-file F] [--log-file F] [-o OPTS] VOLUME... MOUNTPOINT`
@@ -16,9 +17,12 @@ struct Mount: ParsableCommand {
             printed); errors such as a wrong password are reported before that. Options (-o, \
             comma-separated): ro, rw, allow_other, default_permissions, uid=N, gid=N, \
             cache_size=MiB, attr_timeout=S, entry_timeout=S, max_threads=N, noexec, \
-            report_init. SIGTERM, SIGINT or `shardvault unmount` write back cached data, unmount \
-            and close the vault (journal committed, checkpoint written). A stale mount left by \
-            a shardvault daemon that died is detached first (docs/FUSE.md).
+            report_init, s3=HOST:PORT (the same daemon also serves the vault over S3 there and \
+            prints "s3 endpoint: http://HOST:PORT" on stdout; loopback only unless \
+            s3_allow_remote is given). SIGTERM, SIGINT or `shardvault unmount` write back cached \
+            data, unmount, stop the S3 listener and close the vault (journal committed, checkpoint \
+            written). A stale mount left by a shardvault daemon that died is detached first \
+            (docs/FUSE.md).
             """)
 
     @Flag(help: "Stay in the foreground and print messages on stderr until unmounted.")
@@ -66,6 +70,11 @@ struct Mount: ParsableCommand {
         } catch {
             throw CLIFailure.usage(error.description)
         }
+        let s3Address = try options.s3Address.map { (text) throws(CLIFailure) in
+            let address = try S3ListenAddress(parsing: text, option: "-o s3=")
+            try address.requireLoopback(unless: options.s3AllowsRemote, optIn: "-o s3_allow_remote")
+            return address
+        }
         // Absolute paths: the background daemon runs in "/" so it keeps no directory busy.
         let mountpoint = MountPoint.absolute(paths.last!)
         let volumes = paths.dropLast().map(MountPoint.absolute)
@@ -91,7 +100,17 @@ struct Mount: ParsableCommand {
             Output.note("serving read-only: \(reason)")
         }
         if fastPaths != .all { Output.note("FUSE fast paths \(fastPaths) (\(FastPaths.environmentVariable), for measurement)") }
-        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options, fastPaths: fastPaths)
+        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options, fastPaths: fastPaths,
+                              hiddenRootNames: [S3Server.workAreaName])
+        let s3Door: MountS3Door?
+        do {
+            s3Door = try s3Address.map { (address) throws(CLIFailure) in
+                try MountS3Door.start(vault: vault, address: address, readOnly: options.readOnly, notifier: mount.notifier)
+            }
+        } catch {
+            try? vault.close()
+            throw error
+        }
         do {
             try mount.serve(ready: {
                 if let daemonSide {
@@ -101,10 +120,15 @@ struct Mount: ParsableCommand {
                 }
             })
         } catch {
+            s3Door?.stop()
             try? vault.close()
             throw CLIFailure.failed(error.description)
         }
+        // Unmounted: no more FUSE requests. The S3 door finishes its requests, then the vault
+        // is closed, once, by its owner.
+        s3Door?.stop()
         try vault.close()
+        if let failure = s3Door?.failure { throw CLIFailure.failed("the S3 server stopped: \(failure)") }
     }
 }
 

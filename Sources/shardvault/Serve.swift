@@ -27,29 +27,25 @@ struct Serve: ParsableCommand {
     @OptionGroup var pool: VolumeArguments
 
     func run() throws {
-        let (host, port) = try Self.parseAddress(s3)
-        guard allowRemote || Self.isLoopback(host) else {
-            throw CLIFailure.usage("\(host) is not a loopback address; pass --allow-remote to serve S3 beyond this machine")
-        }
+        let address = try S3ListenAddress(parsing: s3, option: "--s3")
+        try address.requireLoopback(unless: allowRemote, optIn: "--allow-remote")
         let password = try Passwords.existing(file: passwordFile)
         let vault = try Vault(volumePaths: pool.volumes, password: password)
         let credentials: S3Credentials
         do {
-            credentials = try S3Credentials.fromEnvironment() ?? S3CredentialStore.loadOrCreate(in: vault)
+            credentials = try S3Credentials.forDaemon(serving: vault)
         } catch {
             try? vault.close()
-            throw CLIFailure.failed("cannot get the S3 key pair: \(error)")
+            throw error
         }
         if let reason = vault.readOnlyReason { Output.note("serving read-only: \(reason)") }
-        let server = S3Server(vault: vault, credentials: [credentials],
-                              configuration: S3ServerConfiguration(host: host, port: port))
+        let server = S3Server(vault: vault, credentials: [credentials], configuration: address.configuration)
         let outcome = ServeOutcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
             do {
                 try await server.run { host, port in
-                    let shown = host.contains(":") ? "[\(host)]" : host
-                    print("s3 endpoint: http://\(shown):\(port)")
+                    print(S3ListenAddress.endpointLine(host: host, port: port))
                     fflush(nil)  // all streams: stdout is a pipe or file under a supervisor
                 }
             } catch {
@@ -60,30 +56,6 @@ struct Serve: ParsableCommand {
         finished.wait()
         try vault.close()
         if let error = outcome.error { throw CLIFailure.failed("the S3 server stopped: \(error)") }
-    }
-
-    /// "127.0.0.1:9000", "localhost:9000", "[::1]:9000".
-    static func parseAddress(_ text: String) throws -> (String, Int) {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex) ..< close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw CLIFailure.usage("--s3 \(text): expected [ADDRESS]:PORT") }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw CLIFailure.usage("--s3 \(text): expected HOST:PORT") }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
-        guard !host.isEmpty, let port = Int(portText), (0 ... 65535).contains(port) else {
-            throw CLIFailure.usage("--s3 \(text): expected HOST:PORT with a port from 0 to 65535")
-        }
-        return (String(host), port)
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 

@@ -64,9 +64,17 @@ struct MountOptionsTests {
         #expect(refusal("cache_size=99999999999999999G")?.contains("more than half") == true)
     }
 
-    @Test func s3IsRefusedUntilTheListenerExists() {
-        #expect(refusal("s3=127.0.0.1:9000") == "option s3 is not supported yet (the S3 listener, issue 5)")
-        #expect(refusal("s3") == "option s3 is not supported yet (the S3 listener, issue 5)")
+    /// s3= is kept as given (the command parses the address, which it needs for `serve` too)
+    /// and never reaches libfuse; s3_allow_remote only goes with it.
+    @Test func s3AddressIsKeptForTheCommand() throws {
+        let options = try parse("ro,s3=127.0.0.1:9000")
+        #expect(options.s3Address == "127.0.0.1:9000" && !options.s3AllowsRemote)
+        #expect(try parse("s3=[::1]:0,s3_allow_remote").s3AllowsRemote)
+        #expect(try parse("s3=0.0.0.0:9000,s3_allow_remote").s3Address == "0.0.0.0:9000")
+        #expect(refusal("s3") == "mount option s3 needs a value (s3=…)")
+        #expect(refusal("s3=") == "mount option s3 needs an address (s3=HOST:PORT)")
+        #expect(refusal("s3_allow_remote") == "s3_allow_remote is for s3=HOST:PORT, which is not given")
+        #expect(refusal("s3=127.0.0.1:1,s3_allow_remote=yes") == "mount option s3_allow_remote takes no value (s3_allow_remote=yes)")
     }
 
     @Test func unknownAndMisusedOptionsAreNamed() {

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-/// The `-o` options added for issue 4: uid=/gid= overrides, cache_size=, and s3= (refused).
+/// The `-o` options added for issue 4: uid=/gid= overrides, cache_size=; and s3= addresses refused.
 @Suite(.serialized)
 struct MountOptionTests {
     /// uid=/gid= change what every stat reports; chown still changes the stored owner,
@@ -34,14 +34,15 @@ struct MountOptionTests {
         #expect(try String(contentsOfFile: vault.path("dir/file"), encoding: .utf8) == "owned")
     }
 
-    /// Refused before anything is mounted or asked: s3= (the S3 listener is issue 5) and
-    /// malformed values, in the foreground and the background alike.
+    /// Refused before anything is mounted or asked: s3= beyond loopback without
+    /// s3_allow_remote, and malformed values, in the foreground and the background alike.
     @Test func s3AndMalformedValuesAreRefused() throws {
         let vault = try MountedVault(mount: false)
         defer { vault.stop() }
         defer { BackgroundDaemon.stop(pid: nil, mountpoint: vault.mountpoint) }
         let refusals = [
-            ("s3=127.0.0.1:9000", "option s3 is not supported yet (the S3 listener, issue 5)"),
+            ("s3=0.0.0.0:9000", "pass -o s3_allow_remote to serve S3 beyond this machine"),
+            ("s3=127.0.0.1", "expected HOST:PORT"),
             ("uid=alice", "uid must be a numeric id"),
             ("gid=-1", "gid must be a numeric id"),
             ("cache_size=lots", "cache_size must be a size in MiB"),

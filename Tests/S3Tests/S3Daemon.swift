@@ -3,14 +3,16 @@ import Glibc
 import Testing
 
 /// A fresh vault (1+0, test KDF) in a temporary directory, served by the built
-/// `shardvault serve --s3 127.0.0.1:0` as a child process. `stop()` (always from a `defer`)
-/// ends the daemon with SIGTERM, falling back to SIGKILL after a deadline.
+/// `shardvault serve --s3 127.0.0.1:0` as a child process — or, with `startMounted`, by
+/// `shardvault mount --foreground -o s3=127.0.0.1:0` (both doors, S3Daemon+Mount.swift).
+/// `stop()` (always from a `defer`) ends the daemon with SIGTERM, falling back to SIGKILL
+/// after a deadline, and detaches a mount it left.
 final class S3Daemon {
     let root: String
     let volumes: [String]
     let passwordFile: String
     private(set) var process: Process?
-    private(set) var endpoint = ""
+    var endpoint = ""
     /// The key pair the daemon was started with (from the environment unless `useStoredKeys`).
     private(set) var accessKey = "SVTESTACCESSKEY00001"
     private(set) var secretKey = "test-secret-key-0123456789abcdefghijklmn"
@@ -31,6 +33,13 @@ final class S3Daemon {
     /// Starts the daemon; `useStoredKeys` serves with the vault's own key pair (read with
     /// `s3-keys show` first) instead of the environment's.
     func start(useStoredKeys: Bool = false, extraArguments: [String] = []) throws {
+        let environment = try daemonEnvironment(useStoredKeys: useStoredKeys)
+        try launch(["serve", "--s3", "127.0.0.1:0", "--password-file", passwordFile] + extraArguments + volumes,
+                   environment: environment)
+    }
+
+    /// Our environment with the key pair the daemon is to use.
+    func daemonEnvironment(useStoredKeys: Bool) throws -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if useStoredKeys {
             let shown = try Self.run(["s3-keys", "show", "--password-file", passwordFile] + volumes)
@@ -42,9 +51,15 @@ final class S3Daemon {
             environment["SHARDVAULT_S3_ACCESS_KEY"] = accessKey
             environment["SHARDVAULT_S3_SECRET_KEY"] = secretKey
         }
+        return environment
+    }
+
+    /// Runs `shardvault ARGUMENTS` as the daemon and waits (30 s at most) for the
+    /// "s3 endpoint:" line on its stdout.
+    func launch(_ arguments: [String], environment: [String: String]) throws {
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: Binary.path)
-        daemon.arguments = ["serve", "--s3", "127.0.0.1:0", "--password-file", passwordFile] + extraArguments + volumes
+        daemon.arguments = arguments
         daemon.environment = environment
         let stdoutPath = root + "/daemon.stdout"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
@@ -71,8 +86,10 @@ final class S3Daemon {
     }
 
     /// SIGTERM and wait (20 s), else SIGKILL. Returns the exit status when it exited by itself.
+    /// A mount the daemon left (killed, or it failed to unmount) is detached.
     @discardableResult
     func stop() -> Int32? {
+        defer { detachMount() }
         guard let process, process.isRunning else { return self.process?.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(20)
@@ -103,6 +120,7 @@ final class S3Daemon {
         environment["S3_ACCESS_KEY"] = accessKey
         environment["S3_SECRET_KEY"] = secretKey
         environment["S3_SCRATCH"] = root
+        environment["S3_MOUNTPOINT"] = mountpoint
         environment["SHARDVAULT_BINARY"] = Binary.path
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
@@ -127,10 +145,22 @@ final class S3Daemon {
         process.standardError = handle
         process.standardInput = Foundation.FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        // A deadline, so a hang (a mount that stopped answering, say) fails the test instead
+        // of stalling the suite.
+        let deadline = Date().addingTimeInterval(scriptDeadline)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let timedOut = process.isRunning
+        if timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         try handle.close()
-        return (process.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+        let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, timedOut ? output + "\n(killed after \(Int(scriptDeadline)) s)" : output)
     }
+
+    /// Seconds a script or command may run.
+    static let scriptDeadline: TimeInterval = 600
 
     static func parseKeys(_ output: String) throws -> (String, String) {
         var access: String?

@@ -25,6 +25,8 @@ struct S3Responder: HTTPResponder {
             }
             response = Responses.error(failure, resource: resource, requestID: requestID, isHead: request.method == .head)
         }
+        // I5: the client hears back only once the change is visible through the mount too.
+        await service.changesVisibleThroughMount(after: request.method)
         response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
         response.headers[.server] = "ShardVault"
         return response

@@ -4,7 +4,9 @@ import Vault
 
 /// CopyObject: the source is read and written again as a new object (the vault has no
 /// block sharing between files yet), with the COPY or REPLACE metadata directive and the
-/// x-amz-copy-source-if-* conditions.
+/// x-amz-copy-source-if-* conditions. A directory key ("a/") copies to a directory key: the
+/// directory is made and given the metadata (s3fs changes a directory's mode and times by
+/// copying its "dir/" key onto itself with REPLACE).
 extension S3Service {
     /// "/bucket/key" or "bucket/key" (URL-encoded, optionally "?versionId=null").
     static func copySource(_ request: S3Request) throws(S3Error) -> (bucket: String, path: ObjectPath) {
@@ -25,8 +27,8 @@ extension S3Service {
 
     func copyObject(_ request: S3Request, _ path: ObjectPath) async throws -> Response {
         let source = try Self.copySource(request)
-        guard !source.path.isDirectory, !path.isDirectory else {
-            throw S3Error(.invalidRequest, "directories (keys ending in \"/\") cannot be copied")
+        guard source.path.isDirectory == path.isDirectory else {
+            throw S3Error(.invalidRequest, "a directory key (ending in \"/\") can only be copied to a directory key, and an object only to an object key")
         }
         let directive = request.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else {
@@ -46,6 +48,13 @@ extension S3Service {
         let (etag, mtime) = try await onVault { () throws -> (String, Timestamp) in
             let bucket = try store.bucket(bucketName)
             try store.checkPlacement(bucket, path)
+            if path.isDirectory {
+                let directory = sameObject ? info.inode : try store.makeDirectories(bucket, path.components)
+                try metadata.store(vault, directory)
+                try vault.sync()
+                store.onChange(.inode(directory))
+                return (StoredETag.empty, try vault.attributes(directory).mtime)
+            }
             if sameObject {
                 // Only the metadata changes: no data is rewritten.
                 try metadata.store(vault, info.inode)

@@ -36,7 +36,8 @@ extension S3Service {
                 throw S3Error(.noSuchKey, "the key \"\(path.key)\" does not exist")
             }
             if path.isDirectory {
-                return ObjectInfo(inode: inode, attributes: attributes, etag: StoredETag.empty, metadata: ObjectMetadata(), isDirectory: true)
+                return ObjectInfo(inode: inode, attributes: attributes, etag: StoredETag.empty,
+                                  metadata: try ObjectMetadata.load(vault, inode), isDirectory: true)
             }
             return ObjectInfo(inode: inode, attributes: attributes, etag: try StoredETag.current(vault, inode, attributes),
                               metadata: try ObjectMetadata.load(vault, inode), isDirectory: false)

@@ -11,7 +11,7 @@ extension S3Service {
         let store = store
         let bucketName = request.bucket
         if path.isDirectory {
-            return try await putDirectory(bucketName, path, expectations)
+            return try await putDirectory(bucketName, path, expectations, metadata)
         }
         let (bucket, pending) = try await onVault { () throws -> (InodeNumber, PendingObject) in
             let bucket = try store.bucket(bucketName)
@@ -37,15 +37,19 @@ extension S3Service {
         }
     }
 
-    /// PUT "a/b/" makes the directory a/b (and its parents); it cannot carry data.
-    private func putDirectory(_ bucketName: String, _ path: ObjectPath, _ expectations: PayloadExpectations) async throws -> Response {
+    /// PUT "a/b/" makes the directory a/b (and its parents); it cannot carry data, but it
+    /// keeps the metadata (x-amz-meta-*, Content-Type…) as an object would: s3fs keeps a
+    /// directory's mode, owner and times there.
+    private func putDirectory(_ bucketName: String, _ path: ObjectPath, _ expectations: PayloadExpectations,
+                              _ metadata: ObjectMetadata) async throws -> Response {
         guard (expectations.length ?? 0) == 0 else {
             throw S3Error(.invalidRequest, "a key ending in \"/\" is a directory and cannot hold data")
         }
         let store = store
         try await onVault {
             let bucket = try store.bucket(bucketName)
-            _ = try store.makeDirectories(bucket, path.components)
+            let directory = try store.makeDirectories(bucket, path.components)
+            try metadata.store(store.vault, directory)
             try store.vault.sync()
         }
         return Responses.empty(headers: [.eTag: Responses.quoted(StoredETag.empty)])

@@ -10,14 +10,20 @@ final class S3Service: Sendable {
     let executor: VaultExecutor
     let verifier: SigV4Verifier
     let multipartMaximumAge: Int64
+    /// Refuse every request that could change the vault (a read-only mount's S3 door).
+    let readOnly: Bool
+    /// The host's FUSE mount of the same vault, told about every change (nil: S3 alone).
+    let observer: (any VaultChangeObserver)?
 
     init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, multipartMaximumAge: Int64,
-         onChange: @escaping VaultChangeHandler) {
+         readOnly: Bool = false, observer: (any VaultChangeObserver)?) {
         self.vault = vault
         self.executor = executor
-        store = ObjectStore(vault: vault, onChange: onChange)
+        store = ObjectStore(vault: vault, onChange: { observer?.vaultChanged($0) })
         verifier = SigV4Verifier(credentials: credentials)
         self.multipartMaximumAge = multipartMaximumAge
+        self.readOnly = readOnly
+        self.observer = observer
     }
 
     /// Query parameters naming sub-resources this server does not implement; a request
@@ -35,6 +41,9 @@ final class S3Service: Sendable {
             if !(unsupported.name == "versionId" && unsupported.value == "null") {
                 throw S3Error(.notImplemented, "the \"\(unsupported.name)\" sub-resource is not implemented")
             }
+        }
+        if readOnly && !Self.leavesVaultAlone(request.method) {
+            throw S3Error(.accessDenied, "the vault is served read-only (mounted with -o ro)")
         }
         if request.bucket.isEmpty {
             guard request.method == .get else { throw S3Error(.methodNotAllowed, "only GET (ListBuckets) is allowed on the service") }
@@ -103,6 +112,19 @@ final class S3Service: Sendable {
     }
 
     // MARK: Shared helpers
+
+    /// GET and HEAD never change what a client or the mount can see (a lazily computed ETag
+    /// is stored, but that is a cache).
+    static func leavesVaultAlone(_ method: HTTPRequest.Method) -> Bool {
+        method == .get || method == .head
+    }
+
+    /// After a request that may have changed the vault (even one that failed halfway, having
+    /// made directories): waits until the mount's kernel caches have dropped what changed.
+    func changesVisibleThroughMount(after method: HTTPRequest.Method) async {
+        guard let observer, !Self.leavesVaultAlone(method) else { return }
+        await observer.changesApplied()
+    }
 
     /// Runs blocking vault work on the vault threads.
     func onVault<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {

@@ -69,7 +69,7 @@ final class ObjectStore: Sendable {
             }
             try removeEmptyTree(inode)
             try vault.rmdir(Self.root, name)
-            onChange(.entry(parent: Self.root, name: name))
+            onChange(.removed(parent: Self.root, name: name, inode: inode))
         } catch let error as S3Error {
             throw error
         } catch let error as VaultError {
@@ -90,6 +90,7 @@ final class ObjectStore: Sendable {
         for entry in try vault.readdir(directory, after: 0) {
             try removeEmptyTree(entry.inode)
             try vault.rmdir(directory, entry.name)
+            onChange(.removed(parent: directory, name: entry.name, inode: entry.inode))
         }
     }
 
@@ -179,8 +180,7 @@ final class ObjectStore: Sendable {
             } else {
                 try vault.unlink(directory, path.name)
             }
-            onChange(.entry(parent: directory, name: path.name))
-            onChange(.inode(inode))
+            onChange(.removed(parent: directory, name: path.name, inode: inode))
         } catch let error as VaultError where error.code == .notFound {
             return
         } catch {
