@@ -8,12 +8,18 @@ DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxx
                    pkg-config \
                    rsync git python3 xz-utils linux-source-6.1
 BENCH_PEER_PACKAGES := gocryptfs securefs cryfs
+# S3 clients the S3 tests drive (Tests/S3Tests); boto3, requests and the aws cli come from pip when missing.
+S3_TEST_PACKAGES := s3cmd rclone s3fs
 
 .PHONY: setup setup-bench build build-release test demo bench clean
 
 # Installs only what is missing; runs apt-get update only when something must be installed.
 setup:
-	@scripts/install-packages.sh $(DEBIAN_PACKAGES)
+	@scripts/install-packages.sh $(DEBIAN_PACKAGES) $(S3_TEST_PACKAGES)
+	@python3 -c 'import boto3, requests' 2>/dev/null || python3 -m pip install --quiet boto3 requests \
+		|| python3 -m pip install --quiet --break-system-packages boto3 requests
+	@command -v aws >/dev/null || python3 -m pip install --quiet awscli \
+		|| python3 -m pip install --quiet --break-system-packages awscli
 
 setup-bench: setup
 	@scripts/install-packages.sh $(BENCH_PEER_PACKAGES)

@@ -14,6 +14,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+        // The S3 door's HTTP server; swift-configuration support is not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // System libraries: module map + shim header each.
@@ -37,10 +42,18 @@ let package = Package(
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "FuseDriver", dependencies: ["CFuse3", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "S3Server", dependencies: ["Vault", "VaultCrypto", "CLibCrypto", "CISAL",
+                                                 .product(name: "Hummingbird", package: "hummingbird"),
+                                                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                 .product(name: "NIOCore", package: "swift-nio"),
+                                                 .product(name: "NIOPosix", package: "swift-nio"),
+                                                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                                                 .product(name: "HTTPTypes", package: "swift-http-types")],
+                swiftSettings: strict),
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver",
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver", "S3Server", "CLinuxShims",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
@@ -71,6 +84,11 @@ let package = Package(
             dependencies: ["Vault", "VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/VaultMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "FuseMallocs",
+            dependencies: ["FuseDriver", "Vault", "VaultCrypto", "CLinuxShims", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/FuseMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Reproducible pseudo-random numbers shared by tests, the crash workload and the bench.
         .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strict),
@@ -88,8 +106,12 @@ let package = Package(
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "FuseDriverTests", dependencies: ["FuseDriver"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
         .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport", "SeededRandom"], swiftSettings: strict),
+        // A real `shardvault serve --s3` on loopback, driven by boto3 / aws cli scripts in Tests/S3Tests/scripts,
+        // plus in-process tests of the S3 door over a Vault (ETag refresh, key order, parsers).
+        .testTarget(name: "S3Tests", dependencies: ["S3Server", "Vault", "VaultCrypto"], exclude: ["scripts"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 #ifndef SHARDVAULT_CISAL_SHIM_H
 #define SHARDVAULT_CISAL_SHIM_H
 #include <isa-l/erasure_code.h>
+#include <isa-l/crc.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>

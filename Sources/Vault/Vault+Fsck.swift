@@ -41,7 +41,7 @@ extension Vault {
             }
         }
         report.referencedBlocks = referenced.count
-        let metadata = Set(journal.liveMetadataObjectIDs() + KeyFileSlots.slotIDs)
+        let metadata = Set(journal.liveMetadataObjectIDs() + KeyFileSlots.slotIDs + s3CredentialObjectIDs)
         for id in try pool.list() where referenced[id] == nil {
             if metadata.contains(id) {
                 report.metadataObjects += 1

@@ -18,7 +18,7 @@ struct ShardVault: ParsableCommand {
             password source is available.
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Passwd.self, Status.self, Fsck.self, Heal.self, Scrub.self, Mount.self, Unmount.self,
+        subcommands: [Init.self, Passwd.self, Status.self, Fsck.self, Heal.self, Scrub.self, Mount.self, Unmount.self, Serve.self, S3Keys.self,
                       Pool.self])
 
     /// Parses, runs, and turns every failure into `shardvault: <message>` on stderr and an exit

@@ -13,10 +13,11 @@ final class MountedVault {
     private(set) var daemon: Process?
     private var daemonLog: String { root + "/daemon.log" }
 
-    /// Creates the vault (test KDF) and mounts it. `inMemory` puts the volumes on tmpfs
-    /// (/dev/shm, when there is one) for tests of the data path that sync thousands of
-    /// times: a disk's flush latency would dominate them and proves nothing there.
-    init(options: [String] = [], inMemory: Bool = false) throws {
+    /// Creates the vault (test KDF) and mounts it (in the foreground, unless `mount` is false).
+    /// `inMemory` puts the volumes on tmpfs (/dev/shm, when there is one) for tests of the
+    /// data path that sync thousands of times: a disk's flush latency would dominate them
+    /// and proves nothing there.
+    init(options: [String] = [], mount: Bool = true, inMemory: Bool = false) throws {
         let base = inMemory && access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
         var template = Array((base + "shardvault-fuse-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
@@ -31,12 +32,14 @@ final class MountedVault {
         try "correct horse".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let initialised = try Self.run(["init", "--kdf", "test", "--password-file", passwordFile] + volumes)
         guard initialised.status == 0 else { throw HarnessError("init failed: \(initialised.output)") }
-        try mount(options: options)
+        if mount { try self.mount(options: options) }
     }
 
-    /// Starts the daemon and waits (with a deadline) until the mount is live.
-    func mount(options: [String] = []) throws {
+    /// Starts the daemon (with `environment` added to ours) and waits, with a deadline,
+    /// until the mount is live.
+    func mount(options: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: Binary.path)
         process.arguments = ["mount", "--foreground", "--password-file", passwordFile]
             + options.flatMap { ["-o", $0] } + volumes + [mountpoint]
@@ -50,7 +53,7 @@ final class MountedVault {
         try process.run()
         daemon = process
         let deadline = Date().addingTimeInterval(20)
-        while !Self.isMounted(mountpoint) {
+        while !Self.isServed(mountpoint) {
             guard process.isRunning else { throw HarnessError("the daemon exited early: \(log())") }
             guard Date() < deadline else { throw HarnessError("the mount did not come up within 20 s: \(log())") }
             usleep(20_000)
@@ -86,6 +89,13 @@ final class MountedVault {
     func log() -> String { (try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "" }
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
+
+    /// Mounted and answered by a live daemon: a stale mount (a killed daemon's, until the
+    /// next mount detaches it) is listed in mountinfo too, but stat fails with ENOTCONN.
+    static func isServed(_ path: String) -> Bool {
+        var status = stat()
+        return isMounted(path) && stat(path, &status) == 0 && status.st_ino == 1
+    }
 
     static func isMounted(_ path: String) -> Bool {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }

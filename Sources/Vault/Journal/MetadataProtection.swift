@@ -17,4 +17,6 @@ public enum MetadataKind: UInt32, Sendable {
     case checkpoint = 2
     /// One group commit of namespace records.
     case journalSegment = 3
+    /// Two alternating slots (sequence 0 and 1) holding the S3 door's key pair (Vault+S3Credentials.swift).
+    case s3Credentials = 4
 }

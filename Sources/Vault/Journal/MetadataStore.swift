@@ -95,6 +95,7 @@ extension MetadataKind: CustomStringConvertible {
         case .superblock: return "superblock"
         case .checkpoint: return "checkpoint"
         case .journalSegment: return "journal segment"
+        case .s3Credentials: return "S3 credentials"
         }
     }
 }

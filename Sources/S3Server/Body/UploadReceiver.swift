@@ -1,0 +1,125 @@
+import Hummingbird
+import NIOCore
+import Vault
+
+/// Streams a request body into an open vault file: decodes aws-chunked framing, computes the
+/// MD5 (the ETag) and whatever else must be verified, and writes in batches on the vault
+/// threads while the next batch is read from the network. At most two batches are held, and
+/// the body is read only as fast as the vault takes it (backpressure), so memory does not
+/// grow with the object's size.
+struct UploadReceiver {
+    let vault: Vault
+    let executor: VaultExecutor
+    let expectations: PayloadExpectations
+    static let batchBytes = 1 << 20
+
+    struct Result: Sendable {
+        var md5: [UInt8]
+        var length: UInt64
+    }
+
+    /// Receives the whole body into `handle` starting at offset 0, then checks it. Throws
+    /// (leaving the file to the caller to discard) when anything does not match.
+    func receive(_ body: RequestBody, into handle: FileHandle) async throws -> Result {
+        let digests = UploadDigests(expectations)
+        var parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
+        var batch = ByteBuffer()
+        var offset: UInt64 = 0
+        var pending: Task<Void, any Error>?
+        do {
+            for try await var buffer in body {
+                let payload: [ByteBuffer]
+                if parser != nil {
+                    payload = try parser!.feed(&buffer)
+                } else {
+                    payload = [buffer]
+                }
+                for part in payload {
+                    if batch.readableBytes == 0 && part.readableBytes >= Self.batchBytes {
+                        batch = part
+                    } else {
+                        batch.writeImmutableBuffer(part)
+                    }
+                    if batch.readableBytes >= Self.batchBytes {
+                        try await pending?.value
+                        pending = write(batch, at: offset, handle, digests)
+                        offset += UInt64(batch.readableBytes)
+                        batch = ByteBuffer()
+                    }
+                }
+                if let length = expectations.length, offset + UInt64(batch.readableBytes) > length {
+                    throw S3Error(.invalidRequest, "the body is longer than its declared length \(length)")
+                }
+            }
+            try await pending?.value
+            pending = nil
+            if batch.readableBytes > 0 {
+                try await write(batch, at: offset, handle, digests).value
+                offset += UInt64(batch.readableBytes)
+            }
+            try parser?.finish()
+        } catch {
+            _ = try? await pending?.value
+            throw error
+        }
+        if let length = expectations.length, offset != length {
+            throw S3Error(.incompleteBody, "the body has \(offset) bytes but \(length) were declared")
+        }
+        return Result(md5: try digests.verify(expectations, trailers: parser?.trailers ?? []), length: offset)
+    }
+
+    /// Writes one batch and hashes it at the same time, on two vault threads.
+    private func write(_ batch: ByteBuffer, at offset: UInt64, _ handle: FileHandle, _ digests: UploadDigests) -> Task<Void, any Error> {
+        let vault = vault
+        let executor = executor
+        return Task {
+            async let written: Void = executor.run {
+                try batch.withUnsafeReadableBytes { raw in try vault.write(handle, at: offset, raw) }
+            }
+            async let hashed: Void = executor.run { batch.withUnsafeReadableBytes { digests.update($0) } }
+            try await written
+            try await hashed
+        }
+    }
+}
+
+/// The running digests of one upload. Updated by one batch at a time, in order.
+final class UploadDigests: @unchecked Sendable {
+    let md5 = StreamingDigest(.md5)
+    let sha256: StreamingDigest?
+    let checksum: PayloadChecksum?
+
+    init(_ expectations: PayloadExpectations) {
+        sha256 = expectations.sha256 == nil ? nil : StreamingDigest(.sha256)
+        checksum = expectations.checksumAlgorithm.map(PayloadChecksum.init)
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        md5.update(bytes)
+        sha256?.update(bytes)
+        checksum?.update(bytes)
+    }
+
+    /// Checks every digest the client gave; returns the MD5.
+    func verify(_ expectations: PayloadExpectations, trailers: [(name: String, value: String)]) throws(S3Error) -> [UInt8] {
+        if let expected = expectations.sha256, let sha256, !constantTimeEquals(sha256.finish(), expected) {
+            throw S3Error(.contentSHA256Mismatch, "the provided x-amz-content-sha256 does not match what was computed")
+        }
+        let md5 = md5.finish()
+        if let expected = expectations.md5, expected != md5 {
+            throw S3Error(.badDigest, "the Content-MD5 you specified did not match what we received")
+        }
+        if let checksum {
+            let computed = checksum.finishBase64()
+            let given = expectations.headerChecksum?.value
+                ?? trailers.first(where: { $0.name == checksum.algorithm.headerName })?.value
+            guard let given else {
+                throw S3Error(.invalidRequest, "the trailer \(checksum.algorithm.headerName) announced in x-amz-trailer was not sent")
+            }
+            guard given == computed else {
+                throw S3Error(.badDigest, "the \(checksum.algorithm.rawValue.uppercased()) you specified did not match the calculated checksum")
+            }
+        }
+        return md5
+    }
+}

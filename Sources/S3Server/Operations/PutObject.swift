@@ -1,0 +1,79 @@
+import Hummingbird
+import HTTPTypes
+import Vault
+
+/// PutObject: the body streams into a temporary file outside every bucket, is verified, gets
+/// its metadata and ETag, and is then renamed over the key in one step.
+extension S3Service {
+    func putObject(_ request: S3Request, _ authentication: Authentication, _ path: ObjectPath, body: RequestBody) async throws -> Response {
+        let expectations = try PayloadExpectations(request, authentication)
+        let metadata = try ObjectMetadata(requestHeaders: request.headers)
+        let store = store
+        let bucketName = request.bucket
+        if path.isDirectory {
+            return try await putDirectory(bucketName, path, expectations)
+        }
+        let (bucket, pending) = try await onVault { () throws -> (InodeNumber, PendingObject) in
+            let bucket = try store.bucket(bucketName)
+            try store.checkPlacement(bucket, path)
+            return (bucket, try PendingObject(store: store))
+        }
+        do {
+            let receiver = UploadReceiver(vault: vault, executor: executor, expectations: expectations)
+            let received = try await receiver.receive(body, into: try pending.openHandle)
+            let etag = Hex.encode(received.md5)
+            try await onVault {
+                try pending.seal(metadata: metadata, etag: etag)
+                try pending.install(bucket: bucket, path)
+            }
+            var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
+            if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
+                headers[name] = checksum.value
+            }
+            return Responses.empty(headers: headers)
+        } catch {
+            _ = try? await onVault { pending.discard() }
+            throw error
+        }
+    }
+
+    /// PUT "a/b/" makes the directory a/b (and its parents); it cannot carry data.
+    private func putDirectory(_ bucketName: String, _ path: ObjectPath, _ expectations: PayloadExpectations) async throws -> Response {
+        guard (expectations.length ?? 0) == 0 else {
+            throw S3Error(.invalidRequest, "a key ending in \"/\" is a directory and cannot hold data")
+        }
+        let store = store
+        try await onVault {
+            let bucket = try store.bucket(bucketName)
+            _ = try store.makeDirectories(bucket, path.components)
+            try store.vault.sync()
+        }
+        return Responses.empty(headers: [.eTag: Responses.quoted(StoredETag.empty)])
+    }
+}
+
+extension ObjectStore {
+    /// Refuses early (before any byte is received) a key that cannot be placed: a parent
+    /// that is an object, or a directory where the object would go. Checked again on install.
+    func checkPlacement(_ bucket: InodeNumber, _ path: ObjectPath) throws(S3Error) {
+        var current = bucket
+        for (index, component) in path.components.enumerated() {
+            let found: (InodeNumber, NodeAttributes)
+            do {
+                found = try vault.lookup(current, component)
+            } catch where error.code == .notFound {
+                return
+            } catch {
+                throw S3Error(error)
+            }
+            let isLast = index == path.components.count - 1
+            if !isLast && found.1.kind != .directory {
+                throw S3Error(.parentIsObject, "\"\(path.components[0 ... index].joined(separator: "/"))\" is an object, so no key can continue below it")
+            }
+            if isLast && found.1.kind == .directory && !path.isDirectory {
+                throw S3Error(.objectExistsAsDirectory, "the key names a directory (it has keys below it); an object cannot replace it")
+            }
+            current = found.0
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Hummingbird
+import NIOCore
+import Vault
+
+/// The S3 operations over one vault. Each operation lives in its own file as an extension;
+/// this file holds what they share and the routing from request to operation.
+final class S3Service: Sendable {
+    let vault: Vault
+    let store: ObjectStore
+    let executor: VaultExecutor
+    let verifier: SigV4Verifier
+    let multipartMaximumAge: Int64
+
+    init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, multipartMaximumAge: Int64,
+         onChange: @escaping VaultChangeHandler) {
+        self.vault = vault
+        self.executor = executor
+        store = ObjectStore(vault: vault, onChange: onChange)
+        verifier = SigV4Verifier(credentials: credentials)
+        self.multipartMaximumAge = multipartMaximumAge
+    }
+
+    /// Query parameters naming sub-resources this server does not implement; a request
+    /// carrying one is NotImplemented rather than mistaken for a plain GET/PUT.
+    static let unsupportedSubresources: Set<String> = [
+        "acl", "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
+        "replication", "encryption", "object-lock", "retention", "legal-hold", "requestPayment", "accelerate",
+        "analytics", "inventory", "metrics", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
+        "select", "restore", "torrent", "attributes", "versionId", "renameObject", "session",
+    ]
+
+    func dispatch(_ request: S3Request, _ authentication: Authentication, body: RequestBody) async throws -> Response {
+        if let unsupported = request.query.first(where: { Self.unsupportedSubresources.contains($0.name) }) {
+            // versionId=null is what tools send for unversioned objects.
+            if !(unsupported.name == "versionId" && unsupported.value == "null") {
+                throw S3Error(.notImplemented, "the \"\(unsupported.name)\" sub-resource is not implemented")
+            }
+        }
+        if request.bucket.isEmpty {
+            guard request.method == .get else { throw S3Error(.methodNotAllowed, "only GET (ListBuckets) is allowed on the service") }
+            return try await listBuckets()
+        }
+        guard let key = request.key else { return try await dispatchBucket(request, authentication, body: body) }
+        let path = try ObjectPath(key: key)
+        let uploadID = request.queryValue("uploadId")
+        switch request.method {
+        case .put:
+            if let uploadID, let partNumber = request.queryValue("partNumber") {
+                if request.header("x-amz-copy-source") != nil {
+                    return try await uploadPartCopy(request, path, uploadID: uploadID, partNumber: partNumber)
+                }
+                return try await uploadPart(request, authentication, path, uploadID: uploadID, partNumber: partNumber, body: body)
+            }
+            if request.header("x-amz-copy-source") != nil { return try await copyObject(request, path) }
+            return try await putObject(request, authentication, path, body: body)
+        case .get:
+            if let uploadID { return try await listParts(request, path, uploadID: uploadID) }
+            return try await getObject(request, path, headOnly: false)
+        case .head:
+            return try await getObject(request, path, headOnly: true)
+        case .delete:
+            if let uploadID { return try await abortMultipartUpload(request, path, uploadID: uploadID) }
+            return try await deleteObject(request, path)
+        case .post:
+            if request.hasQuery("uploads") { return try await createMultipartUpload(request, path) }
+            if let uploadID { return try await completeMultipartUpload(request, path, uploadID: uploadID, body: body) }
+            throw S3Error(.notImplemented, "this POST on an object is not implemented")
+        default:
+            throw S3Error(.methodNotAllowed, "\(request.method) is not allowed on an object")
+        }
+    }
+
+    private func dispatchBucket(_ request: S3Request, _ authentication: Authentication, body: RequestBody) async throws -> Response {
+        switch request.method {
+        case .get:
+            if request.hasQuery("location") { return try await getBucketLocation(request) }
+            if request.hasQuery("versioning") { return try await getBucketVersioning(request) }
+            if request.hasQuery("versions") { return try await listObjectVersions(request) }
+            if request.hasQuery("uploads") { return try await listMultipartUploads(request) }
+            if request.queryValue("list-type") == "2" { return try await listObjectsV2(request) }
+            if let other = request.query.first(where: { !ListingRequest.parameterNames.contains($0.name) }) {
+                throw S3Error(.notImplemented, "the bucket sub-resource \"\(other.name)\" is not implemented")
+            }
+            return try await listObjectsV1(request)
+        case .head:
+            return try await headBucket(request)
+        case .put:
+            guard request.query.isEmpty else {
+                throw S3Error(.notImplemented, "PUT on a bucket with \"\(request.query[0].name)\" is not implemented")
+            }
+            return try await createBucket(request, body: body)
+        case .delete:
+            guard request.query.isEmpty else {
+                throw S3Error(.notImplemented, "DELETE on a bucket with \"\(request.query[0].name)\" is not implemented")
+            }
+            return try await deleteBucket(request)
+        case .post:
+            if request.hasQuery("delete") { return try await deleteObjects(request, body: body) }
+            throw S3Error(.notImplemented, "this POST on a bucket is not implemented")
+        default:
+            throw S3Error(.methodNotAllowed, "\(request.method) is not allowed on a bucket")
+        }
+    }
+
+    // MARK: Shared helpers
+
+    /// Runs blocking vault work on the vault threads.
+    func onVault<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await executor.run(body)
+    }
+
+    /// Reads a small request body (an XML document) with a size limit.
+    static func collect(_ body: RequestBody, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await buffer in body {
+            guard bytes.count + buffer.readableBytes <= limit else {
+                throw S3Error(.malformedXML, "the request document is larger than \(limit) bytes")
+            }
+            bytes += buffer.readableBytesView
+        }
+        return bytes
+    }
+
+    /// The owner shown in listings: the vault has one.
+    static let ownerID = "shardvault"
+    static let ownerName = "shardvault"
+
+    static func writeOwner(_ xml: inout XMLWriter, element: String = "Owner") {
+        xml.start(element)
+        xml.element("ID", ownerID)
+        xml.element("DisplayName", ownerName)
+        xml.end()
+    }
+}

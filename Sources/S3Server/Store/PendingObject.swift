@@ -1,0 +1,74 @@
+import Vault
+
+/// An object being written: a temporary file in the work area and its open handle. It
+/// becomes visible only through `install`; until then a failure discards it and nothing a
+/// client can see has changed.
+final class PendingObject: @unchecked Sendable {
+    let file: TemporaryFile
+    private(set) var handle: FileHandle?
+    private let store: ObjectStore
+
+    init(store: ObjectStore) throws(S3Error) {
+        self.store = store
+        file = try store.makeTemporaryFile()
+        do {
+            handle = try store.vault.open(file.inode)
+        } catch {
+            store.discard(file)
+            throw S3Error(error)
+        }
+    }
+
+    var openHandle: FileHandle {
+        get throws(S3Error) {
+            guard let handle else { throw S3Error(.internalError, "the upload's file is already closed") }
+            return handle
+        }
+    }
+
+    /// Closes the handle (writing back what it buffered) and attaches metadata and ETag.
+    func seal(metadata: ObjectMetadata, etag: String) throws(VaultError) {
+        if let handle {
+            self.handle = nil
+            try store.vault.release(handle)
+        }
+        let vault = store.vault
+        let attributes = try vault.attributes(file.inode)
+        try metadata.store(vault, file.inode)
+        try vault.setXattr(file.inode, StoredETag.attribute,
+                           StoredETag(etag: etag, size: attributes.size, mtime: attributes.mtime).encoded)
+    }
+
+    /// Moves the sealed file to its key (parents made as needed), then waits until the change
+    /// is durable: a completed PUT survives a crash (invariant I4).
+    func install(bucket: InodeNumber, _ path: ObjectPath) throws(S3Error) {
+        let directory = try store.makeDirectories(bucket, path.parents)
+        try store.checkNotDirectory(directory, path.name)
+        try store.install(file, at: directory, path.name)
+        store.onChange(.inode(file.inode))
+        do {
+            try store.vault.sync()
+        } catch {
+            throw S3Error(error)
+        }
+    }
+
+    /// Moves the sealed file into a directory of the work area (a multipart part), durably.
+    func install(at directory: InodeNumber, _ name: String) throws(S3Error) {
+        try store.install(file, at: directory, name)
+        do {
+            try store.vault.sync()
+        } catch {
+            throw S3Error(error)
+        }
+    }
+
+    /// Gives up: closes the handle and removes the temporary file.
+    func discard() {
+        if let handle {
+            self.handle = nil
+            try? store.vault.release(handle)
+        }
+        store.discard(file)
+    }
+}
