@@ -28,6 +28,9 @@ final class OpenFile: @unchecked Sendable {
     var sealing: [Int: DirtyBlock] = [:]
     /// The first failure of a background seal, reported by the next flush or fsync.
     var writebackError: VaultError?
+    /// An mtime set explicitly (utimensat, the kernel's own times) since the last write: the
+    /// next flush records the content, which stamps the current time, then sets this again.
+    var pendingMtime: Timestamp?
     /// How far reads of this file may fetch ahead (guarded by `lock`).
     var readahead = SequentialReadahead()
 
