@@ -69,6 +69,7 @@ extension Vault {
         defer { file.lock.unlock() }
         let end = offset + UInt64(bytes.count)
         guard end <= Self.maximumFileSize else { throw VaultError(.fileTooLarge, "write would pass the maximum file size") }
+        file.pendingMtime = nil   // a write after an explicit mtime makes the file modified now
         var consumed = 0
         for (index, local) in OpenFile.blocks(covering: offset ..< end) {
             file.waitForSeals(of: index)
@@ -193,6 +194,18 @@ extension Vault {
 
     /// Seals every dirty block and records the file's content and size.
     func flush(_ file: OpenFile) throws(VaultError) {
+        try flushContent(file)
+        // Recording the content set the mtime to now; an mtime set explicitly after the last
+        // write wins (see setAttributes).
+        if let mtime = file.pendingMtime {
+            file.pendingMtime = nil
+            try mutate { (namespace) throws(VaultError) in
+                ((), [try namespace.setAttributes(file.inode, AttributeChanges(mtime: mtime), time: .now)])
+            }
+        }
+    }
+
+    private func flushContent(_ file: OpenFile) throws(VaultError) {
         file.waitForSeals()
         if let failure = file.writebackError {
             file.writebackError = nil

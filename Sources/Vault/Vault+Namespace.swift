@@ -139,11 +139,13 @@ extension Vault {
         guard changes.size == nil else { throw VaultError(.invalidArgument, "sizes change through truncate, not setAttributes") }
         // Buffered writes are recorded with the current time when flushed (at close at the
         // latest), which would overwrite an explicit mtime set meanwhile (tar -x sets it
-        // before close). Flush them first, holding the file's lock until the mtime is set.
+        // before close; the kernel's writeback cache sends its own mtime the same way). The
+        // open file remembers it, and its next flush sets it again. Flushing here instead
+        // would seal partial blocks at every munmap and periodic writeback.
         let file = changes.mtime == nil ? nil : openFiles.file(inode)
         file?.lock.lock()
         defer { file?.lock.unlock() }
-        if let file { try flush(file) }
+        file?.pendingMtime = changes.mtime
         return try mutate { (namespace) throws(VaultError) in
             let record = try namespace.setAttributes(inode, changes, time: .now)
             return (try namespace.attributes(inode), [record])

@@ -84,21 +84,22 @@ public final class Vault: @unchecked Sendable {
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
                                          decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()
             namespace = recovered.namespace
+            let online = pool.volumeStatus().filter { $0.state == .online }.count
+            let readOnlyReason = online < pool.writeQuorum
+                ? "only \(online) of \(pool.totalShards) volumes are available and writes need \(pool.writeQuorum); the vault is read-only until volumes are restored or replaced"
+                : nil
+            self.readOnlyReason = readOnlyReason
             let blockStore = blocks
             journal = Journal(store: store, position: recovered.position, encodeRecords: NamespaceRecord.encodeRecords,
                               flushData: { () throws(VaultError) in try blockStore.syncIfNeeded() },
-                              commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval)
+                              commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval,
+                              readOnly: readOnlyReason != nil)
         } catch {
             pool.close()
             throw error
         }
         self.pool = pool
-        let online = pool.volumeStatus().filter { $0.state == .online }.count
-        readOnlyReason = online < pool.writeQuorum
-            ? "only \(online) of \(pool.totalShards) volumes are available and writes need \(pool.writeQuorum); the vault is read-only until volumes are restored or replaced"
-            : nil
         journal.checkpointSource = self
-        journal.skipsClosingCheckpoint = readOnlyReason != nil
         // Files unlinked while open before the last unmount or crash have no handles now.
         for content in namespace.removeOrphans() {
             for id in content.blockIDs { try? pool.delete(id) }

@@ -33,7 +33,7 @@ struct ProcessConcurrencyTests {
 
         let started = Date()
         let processes = try (0 ..< Self.workers).map { worker in
-            try Shell.start("python3 \(script) \(worker) \(vault.path("work")) \(Self.regionSize) \(Self.rounds) \(Self.privateFiles) \(expected)")
+            try Shell.start("python3 \(Shell.quote(script)) \(worker) \(Shell.quote(vault.path("work"))) \(Self.regionSize) \(Self.rounds) \(Self.privateFiles) \(Shell.quote(expected))")
         }
         let results = processes.map { $0.wait(timeout: 240) }
         for (worker, result) in results.enumerated() {

@@ -119,7 +119,7 @@ struct RealProgramTests {
     /// files and directories) into the mount and back out: byte-identical and metadata
     /// preserved both ways, and a second rsync finds nothing to do.
     @Test func rsyncInAndOutPreservesBytesModesAndTimes() throws {
-        guard Shell.require("rsync", package: "rsync") else { return }
+        guard Shell.require("rsync", package: "rsync"), Shell.require("python3", package: "python3") else { return }
         let vault = try MountedVault()
         defer { vault.stop() }
         let generated = try Shell.run("python3 -c \(Shell.quote(Self.treeGenerator)) tree", in: vault.root)

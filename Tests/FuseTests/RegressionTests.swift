@@ -6,7 +6,7 @@ import Testing
 /// found, each kept as its own test so a regression names itself.
 @Suite(.serialized)
 struct RegressionTests {
-    /// Found by the fsx exerciser (seed 1, operation #706). An inline file (≤ 2 KiB, stored
+    /// Found by the fsx exerciser (RandomIOTests). An inline file (≤ 2 KiB, stored
     /// in its metadata record) that is extended by a write past its first 32 KiB chunk lost
     /// its inline bytes: the write made block 0 dirty without loading chunk 0, and sealing
     /// then dropped the inline content because block 0 was "in memory". The bytes read back

@@ -16,10 +16,10 @@ struct SqliteWalTests {
         guard Shell.require("python3", package: "python3") else { return }
         let vault = try MountedVault()
         defer { vault.stop() }
-        let script = vault.root + "/wal.py"
-        try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
-        let database = vault.path("db/app.sqlite")
-        let doneFlag = vault.root + "/writer-done"
+        let script = Shell.quote(vault.root + "/wal.py")
+        try Self.script.write(toFile: vault.root + "/wal.py", atomically: true, encoding: .utf8)
+        let database = Shell.quote(vault.path("db/app.sqlite"))
+        let doneFlag = Shell.quote(vault.root + "/writer-done")
         try FileManager.default.createDirectory(atPath: vault.path("db"), withIntermediateDirectories: false)
 
         let setUp = try Shell.run("python3 \(script) setup \(database)")
@@ -32,7 +32,7 @@ struct SqliteWalTests {
         // The flag is written when the writer has finished, however it finished, so the
         // readers always stop.
         let writer = try Shell.start("""
-            trap 'touch \(doneFlag)' EXIT
+            trap "touch \(doneFlag)" EXIT
             python3 \(script) write \(database) \(Self.transactions) \(Self.rowsPerTransaction)
             """)
         let written = writer.wait(timeout: 180)

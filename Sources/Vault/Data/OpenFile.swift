@@ -30,6 +30,9 @@ final class OpenFile: @unchecked Sendable {
     var writebackError: VaultError?
     /// A write-back after the last close is queued and has not started yet.
     var writeBackScheduled = false
+    /// An mtime set explicitly (utimensat, the kernel's own times) since the last write: the
+    /// next flush records the content, which stamps the current time, then sets this again.
+    var pendingMtime: Timestamp?
     /// How far reads of this file may fetch ahead (guarded by `lock`).
     var readahead = SequentialReadahead()
 

@@ -30,12 +30,12 @@ final class Journal: @unchecked Sendable {
     /// Makes the data blocks the pending records point to durable (before their segment).
     let flushData: @Sendable () throws(VaultError) -> Void
     weak var checkpointSource: (any CheckpointSource)?
-    /// Set for a read-only vault: no record can arrive, and the closing checkpoint is skipped
-    /// (it could not reach the write quorum, and replay at the next mount loses nothing).
-    var skipsClosingCheckpoint = false
     let commitInterval: TimeInterval
     let checkpointInterval: Int
 
+    /// A vault opened read-only (too few volumes for a write quorum) never checkpoints:
+    /// the write would fail, and the journal it would fold in is replayed next time anyway.
+    private let readOnly: Bool
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var position: Position
@@ -52,7 +52,8 @@ final class Journal: @unchecked Sendable {
 
     init(store: MetadataStore, position: Position, encodeRecords: @escaping @Sendable ([NamespaceRecord]) -> [UInt8],
          flushData: @escaping @Sendable () throws(VaultError) -> Void,
-         commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512) {
+         commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512, readOnly: Bool = false) {
+        self.readOnly = readOnly
         self.store = store
         self.position = position
         self.encodeRecords = encodeRecords
@@ -160,7 +161,7 @@ final class Journal: @unchecked Sendable {
             // closed without changes writes nothing (it may be read-only for lack of volumes).
             let journalLength = position.nextSegment - position.journalStart
             let checkpointDue = journalLength >= UInt64(checkpointInterval)
-                || (stopping && !skipsClosingCheckpoint && (journalLength > 0 || !pending.isEmpty))
+                || (stopping && !readOnly && (journalLength > 0 || !pending.isEmpty))
             condition.unlock()
             let outcome = Result { () throws(VaultError) in try commitPending(withCheckpoint: checkpointDue) }
             condition.lock()
