@@ -26,11 +26,16 @@ final class PendingObject: @unchecked Sendable {
         }
     }
 
-    /// Closes the handle (writing back what it buffered) and attaches metadata and ETag.
+    /// Writes back what the handle buffered, closes it, and attaches metadata and ETag. The
+    /// flush comes first and synchronously: the ETag is stamped with the size and mtime the
+    /// content has once recorded (a close alone would leave that to write-behind, which
+    /// records a later mtime and so would make the stored ETag look stale).
     func seal(metadata: ObjectMetadata, etag: String) throws(VaultError) {
         if let handle {
             self.handle = nil
+            let flushed = Result { () throws(VaultError) in try store.vault.flush(handle) }
             try store.vault.release(handle)
+            try flushed.get()
         }
         let vault = store.vault
         let attributes = try vault.attributes(file.inode)
