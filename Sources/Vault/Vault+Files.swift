@@ -225,15 +225,22 @@ extension Vault {
 
     /// A full block is encrypted, erasure-coded and written off the writer's path: the writer
     /// goes on filling the next block while this one is sealed on another core.
+    ///
+    /// The block moves from `dirtyBlocks` to `sealing` in one step under the lock, after the
+    /// wait for a free slot (which releases the lock): a block detached from both while
+    /// waiting was invisible, so a concurrent write to it (the kernel's writeback sends a
+    /// block's pages out of order from several threads) started a second, partial copy that
+    /// replaced the first when recorded, and a read fell through to the old content.
     private func sealInBackground(_ file: OpenFile, block index: Int) throws(VaultError) {
-        guard let dirty = file.dirtyBlocks.removeValue(forKey: index) else { return }
+        while file.sealing.count >= OpenFile.maximumSealsInFlight { file.lock.wait() }
+        guard let dirty = file.dirtyBlocks[index] else { return }  // sealed meanwhile
         for chunk in 0 ..< OpenFile.chunksPerBlock where !dirty.isLoaded(chunk) {
             let range = chunk * OpenFile.chunkSize ..< (chunk + 1) * OpenFile.chunkSize
             try readStored(file.content, block: index, range: range, into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[range]))
             dirty.markLoaded(chunk)
         }
-        while file.sealing.count >= OpenFile.maximumSealsInFlight { file.lock.wait() }
         try leaveInlineForm(file, rewriting: index)
+        file.dirtyBlocks[index] = nil
         file.sealing[index] = dirty
         sealQueue.async { [self] in
             let sealed = Result { () throws(VaultError) in try blocks.write(UnsafeRawBufferPointer(dirty.bytes), durable: false) }
