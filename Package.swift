@@ -40,7 +40,7 @@ let package = Package(
 
         .executableTarget(
             name: "shardvault",
-            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver",
+            dependencies: ["VolumePool", "Vault", "VaultCrypto", "FuseDriver", "CLinuxShims",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
@@ -71,6 +71,11 @@ let package = Package(
             dependencies: ["Vault", "VaultCrypto", "Buffers", .product(name: "Benchmark", package: "benchmark")],
             path: "bench/Benchmarks/VaultMallocs",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "FuseMallocs",
+            dependencies: ["FuseDriver", "Vault", "VaultCrypto", "CLinuxShims", .product(name: "Benchmark", package: "benchmark")],
+            path: "bench/Benchmarks/FuseMallocs",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // Reproducible pseudo-random numbers shared by tests, the crash workload and the bench.
         .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strict),
@@ -88,6 +93,7 @@ let package = Package(
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
+        .testTarget(name: "FuseDriverTests", dependencies: ["FuseDriver"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.
         .target(name: "CFuseTestSupport", path: "Tests/CFuseTestSupport"),
         .testTarget(name: "FuseTests", dependencies: ["CFuseTestSupport"], swiftSettings: strict),

@@ -140,7 +140,7 @@ ${BOLD}Demo complete.${OFF} Everything above is in $DEMO. To try it by hand:
   SV=$SHARDVAULT
   \$SV init /tmp/sv/d{0..5}          # asks for a password twice; or --password-file FILE
   \$SV status /tmp/sv/d{0..5}
-  mkdir -p /tmp/sv/mnt; \$SV mount --foreground /tmp/sv/d{0..5} /tmp/sv/mnt &   # then use /tmp/sv/mnt
+  mkdir -p /tmp/sv/mnt; \$SV mount /tmp/sv/d{0..5} /tmp/sv/mnt   # returns once mounted; then use /tmp/sv/mnt
   \$SV unmount /tmp/sv/mnt
   id=\$(\$SV pool put /tmp/sv/d{0..5} < /usr/bin/bash | cut -d' ' -f1)
   \$SV pool get \$id /tmp/sv/d{0..5} | cmp - /usr/bin/bash

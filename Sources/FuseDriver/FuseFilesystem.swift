@@ -11,13 +11,15 @@ import Vault
 public final class FuseFilesystem: Sendable {
     let vault: Vault
     let options: MountOptions
+    let fastPaths: FastPaths
     /// Set once by `init` (before any other request is dispatched): whether the kernel agreed
     /// to cache writes. With it, the kernel resolves O_APPEND offsets itself.
     let writebackCacheEnabled = Atomic<Bool>(false)
 
-    public init(vault: Vault, options: MountOptions) {
+    public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all) {
         self.vault = vault
         self.options = options
+        self.fastPaths = fastPaths
     }
 
     /// The filesystem a request belongs to.
@@ -30,8 +32,16 @@ public final class FuseFilesystem: Sendable {
     /// closures of the operation table infer; the operations themselves throw VaultError.)
     static func serve(_ request: fuse_req_t, _ body: (FuseFilesystem) throws -> Void) {
         let filesystem = from(request)
+        if filesystem.fastPaths.inlineOperations {
+            filesystem.answer(request, body)
+        } else {
+            TaskBridge.run { filesystem.answer(request, body) }
+        }
+    }
+
+    private func answer(_ request: fuse_req_t, _ body: (FuseFilesystem) throws -> Void) {
         do {
-            try body(filesystem)
+            try body(self)
         } catch let error as VaultError {
             fuse_reply_err(request, error.errno)
         } catch {
@@ -57,6 +67,11 @@ public final class FuseFilesystem: Sendable {
         connection.pointee.max_write = UInt32(options.maximumWrite)
         connection.pointee.max_readahead = min(connection.pointee.max_readahead, UInt32(options.maximumWrite))
         if capable & UInt32(FUSE_CAP_ASYNC_READ) != 0 { connection.pointee.want |= UInt32(FUSE_CAP_ASYNC_READ) }
+        // readdirplus answers `ls -l` and `find` walks without a lookup per name; "auto" lets
+        // the kernel fall back to plain readdir when the attributes would go unused.
+        for capability in [FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO] where capable & UInt32(capability) != 0 {
+            connection.pointee.want |= UInt32(capability)
+        }
         if options.reportsNegotiation {
             let writeback = connection.pointee.want & UInt32(FUSE_CAP_WRITEBACK_CACHE) != 0
             FileHandle.standardError.write(Data(("shardvault: FUSE protocol \(connection.pointee.proto_major).\(connection.pointee.proto_minor), "

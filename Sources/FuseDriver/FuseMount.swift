@@ -9,13 +9,13 @@ import Vault
 /// Shutdown goes through the kernel: SIGTERM/SIGINT/SIGHUP (or `shardvault unmount`) unmount
 /// the mount point while the worker threads still run, so the kernel can write back its
 /// cached pages first; the loop then ends on its own and the caller closes the vault.
-public final class FuseMount {
+public final class FuseMount: Sendable {
     public let mountpoint: String
     let filesystem: FuseFilesystem
 
-    public init(vault: Vault, mountpoint: String, options: MountOptions) {
+    public init(vault: Vault, mountpoint: String, options: MountOptions, fastPaths: FastPaths = .all) {
         self.mountpoint = mountpoint
-        self.filesystem = FuseFilesystem(vault: vault, options: options)
+        self.filesystem = FuseFilesystem(vault: vault, options: options, fastPaths: fastPaths)
     }
 
     /// Signals that end a mount.
@@ -60,7 +60,9 @@ public final class FuseMount {
 
         let config = fuse_loop_cfg_create()
         defer { fuse_loop_cfg_destroy(config) }
-        fuse_loop_cfg_set_clone_fd(config, 0)
+        // Each worker reads from its own clone of /dev/fuse, so requests are not all funnelled
+        // through one file's wait queue (libfuse's passthrough_hp does the same).
+        fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, UInt32(filesystem.options.maximumThreads))
         let status = fuse_session_loop_mt(session, config)
         // Already unmounted in the normal case; this covers a loop that ended on an error.

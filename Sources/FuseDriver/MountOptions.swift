@@ -1,3 +1,6 @@
+import Foundation
+import Vault
+
 /// What `-o` may say, parsed from the comma-separated list of `shardvault mount -o OPTS`.
 public struct MountOptions: Sendable, Equatable {
     public var readOnly = false
@@ -14,14 +17,29 @@ public struct MountOptions: Sendable, Equatable {
     public var maximumThreads = 16
     /// Print what the kernel agreed to at init (writeback cache, max_write) on stderr.
     public var reportsNegotiation = false
+    /// `uid=N` / `gid=N`: every node is reported as owned by this uid / gid, whatever the
+    /// vault stores (as sshfs and rclone do). Nil reports the stored owner.
+    public var reportedUID: UInt32?
+    public var reportedGID: UInt32?
+    /// `cache_size=`: bytes of decrypted chunks the vault keeps for re-reading (nil: the
+    /// vault's default). The cache reserves this memory when the vault opens.
+    public var cacheBytes: Int?
+    /// `noexec` / `exec`: whether programs on the mount may be executed.
+    public var noExec = false
 
     public init() {}
 
+    /// The biggest `cache_size` accepted, as a share of the machine's memory: the cache is
+    /// one allocation made at mount time, and a budget beyond what the machine has would
+    /// fail there instead of here.
+    static let largestCacheShareOfMemory: UInt64 = 2
+
     /// Parses `ro,allow_other,default_permissions,attr_timeout=2,...`; unknown or not yet
-    /// supported options are refused with a message naming them.
-    public init(parsing text: String) throws(MountOptionError) {
+    /// supported options are refused with a message naming them. `physicalMemory` bounds
+    /// `cache_size` (a parameter so tests need not depend on the machine).
+    public init(parsing text: String, physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws(MountOptionError) {
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let key = parts[0]
             let value = parts.count > 1 ? parts[1] : nil
             switch (key, value) {
@@ -30,6 +48,10 @@ public struct MountOptions: Sendable, Equatable {
             case ("allow_other", nil): allowOther = true
             case ("default_permissions", nil): defaultPermissions = true
             case ("report_init", nil): reportsNegotiation = true
+            case ("noexec", nil): noExec = true
+            case ("exec", nil): noExec = false
+            // libfuse mounts nosuid,nodev already; accepted because fstab lines carry them.
+            case ("nosuid", nil), ("nodev", nil): break
             case ("attr_timeout", let value?): attributeTimeout = try Self.seconds(key, value)
             case ("entry_timeout", let value?): entryTimeout = try Self.seconds(key, value)
             case ("max_threads", let value?):
@@ -37,8 +59,17 @@ public struct MountOptions: Sendable, Equatable {
                     throw MountOptionError("max_threads must be 1…256, not \(value)")
                 }
                 maximumThreads = count
-            case ("uid", _), ("gid", _), ("s3", _), ("cache_size", _):
-                throw MountOptionError("option \(key) is not supported yet (issue 4)")
+            case ("uid", let value?): reportedUID = try Self.identifier(key, value)
+            case ("gid", let value?): reportedGID = try Self.identifier(key, value)
+            case ("cache_size", let value?): cacheBytes = try Self.cacheSize(value, physicalMemory: physicalMemory)
+            case ("s3", _):
+                throw MountOptionError("option s3 is not supported yet (the S3 listener, issue 5)")
+            case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?),
+                 ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?):
+                throw MountOptionError("mount option \(key) takes no value (\(item))")
+            case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
+                 ("cache_size", nil):
+                throw MountOptionError("mount option \(key) needs a value (\(key)=…)")
             default:
                 throw MountOptionError("unknown mount option \(item)")
             }
@@ -51,7 +82,25 @@ public struct MountOptions: Sendable, Equatable {
         if readOnly { items.append("ro") }
         if allowOther { items.append("allow_other") }
         if defaultPermissions { items.append("default_permissions") }
+        if noExec { items.append("noexec") }
         return items.joined(separator: ",")
+    }
+
+    /// The vault's options as these mount options set them (the mount's vault keeps the
+    /// pool's background healer: it runs as long as the mount does).
+    public var vaultOptions: Vault.Options {
+        var options = Vault.Options()
+        if let cacheBytes { options.cacheBytes = cacheBytes }
+        return options
+    }
+
+    /// `attributes` with the owner the kernel is told about: `uid=`/`gid=` replace the stored
+    /// one in every reply (and in `access`), while chown still changes what is stored.
+    func reported(_ attributes: NodeAttributes) -> NodeAttributes {
+        var attributes = attributes
+        if let reportedUID { attributes.uid = reportedUID }
+        if let reportedGID { attributes.gid = reportedGID }
+        return attributes
     }
 
     private static func seconds(_ key: String, _ value: String) throws(MountOptionError) -> Double {
@@ -59,6 +108,32 @@ public struct MountOptions: Sendable, Equatable {
             throw MountOptionError("\(key) must be a number of seconds, not \(value)")
         }
         return seconds
+    }
+
+    /// A numeric uid or gid; 4294967295 is (uid_t)-1, which chown reads as "leave unchanged".
+    private static func identifier(_ key: String, _ value: String) throws(MountOptionError) -> UInt32 {
+        guard value.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }), let number = UInt32(value), number != .max else {
+            throw MountOptionError("\(key) must be a numeric id 0…4294967294, not \(value)")
+        }
+        return number
+    }
+
+    /// `cache_size=N` in MiB, or with a binary suffix: `512K`, `256M`/`256MiB`, `2G`/`2GiB`.
+    private static func cacheSize(_ value: String, physicalMemory: UInt64) throws(MountOptionError) -> Int {
+        let units: [(suffix: String, factor: UInt64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+                                                          ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("", 1 << 20)]
+        let largest = physicalMemory / largestCacheShareOfMemory
+        for (suffix, factor) in units where value.hasSuffix(suffix) {
+            let digits = value.dropLast(suffix.count)
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }), let number = UInt64(digits) else { break }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+            guard !overflow, bytes <= largest else {
+                throw MountOptionError("cache_size \(value) is more than half of this machine's memory "
+                    + "(\(largest >> 20) MiB at most)")
+            }
+            return Int(bytes)
+        }
+        throw MountOptionError("cache_size must be a size in MiB (e.g. 256) or with a K, M or G suffix, not \(value)")
     }
 }
 

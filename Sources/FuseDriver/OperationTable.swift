@@ -42,7 +42,10 @@ enum OperationTable {
 
         ops.opendir = { request, inode, file in FuseFilesystem.serve(request!) { try $0.opendir(request!, inode, file) } }
         ops.readdir = { request, inode, size, offset, _ in
-            FuseFilesystem.serve(request!) { try $0.readdir(request!, inode, size, offset) }
+            FuseFilesystem.serve(request!) { try $0.readdir(request!, inode, size, offset, plus: false) }
+        }
+        ops.readdirplus = { request, inode, size, offset, _ in
+            FuseFilesystem.serve(request!) { try $0.readdir(request!, inode, size, offset, plus: true) }
         }
         ops.releasedir = { request, _, _ in FuseFilesystem.serve(request!) { $0.releasedir(request!) } }
         ops.fsyncdir = { request, _, _, _ in FuseFilesystem.serve(request!) { try $0.fsyncdir(request!) } }

@@ -13,8 +13,15 @@ extension FuseFilesystem {
     static let regularType: UInt32 = 0o100000
     static let fifoType: UInt32 = 0o010000
 
+    /// The hottest path: with the operation arena on, the kernel's name bytes go straight to
+    /// the vault (no String), which seals them into a per-thread buffer.
     func lookup(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
-        let (inode, attributes) = try vault.lookup(parent, try KernelName.string(name))
+        let (inode, attributes): (InodeNumber, NodeAttributes)
+        if fastPaths.operationArena, let name {
+            (inode, attributes) = try vault.lookup(parent, utf8: UnsafeRawBufferPointer(start: name, count: strlen(name)))
+        } else {
+            (inode, attributes) = try vault.lookup(parent, try KernelName.string(name))
+        }
         replyEntry(request, inode, attributes)
     }
 
@@ -119,7 +126,7 @@ extension FuseFilesystem {
     /// checked here against the caller's uid and primary gid (root passes, except that
     /// execute needs some x bit, as in the kernel's own rule).
     func access(_ request: fuse_req_t, _ inode: fuse_ino_t, _ mask: Int32) throws(VaultError) {
-        let attributes = try vault.attributes(inode)
+        let attributes = options.reported(try vault.attributes(inode))
         if options.defaultPermissions || mask == F_OK { return Self.replyOK(request) }
         let caller = Self.caller(request)
         let permissions = attributes.permissions

@@ -62,11 +62,20 @@ extension FuseFilesystem {
     func read(_ request: fuse_req_t, _ size: Int, _ offset: off_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
         let box = try OpenFileBox.borrow(file)
         guard offset >= 0 else { throw VaultError(.invalidArgument, "negative offset") }
+        guard fastPaths.bufferPools else {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+            defer { buffer.deallocate() }
+            return try readAndReply(request, box, offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<size]))
+        }
         // A pooled buffer (returned when this scope ends), so steady-state reads do not malloc.
         let buffer = SizeClassPool.shared.take(capacity: max(size, 1))
-        let count = try vault.read(box.handle, at: UInt64(offset),
-                                   into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: size))
-        fuse_reply_buf(request, buffer.baseAddress.assumingMemoryBound(to: CChar.self), count)
+        try readAndReply(request, box, offset, into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: size))
+    }
+
+    private func readAndReply(_ request: fuse_req_t, _ box: OpenFileBox, _ offset: off_t,
+                              into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) {
+        let count = try vault.read(box.handle, at: UInt64(offset), into: buffer)
+        fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), count)
     }
 
     func write(_ request: fuse_req_t, _ bytes: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,

@@ -5,13 +5,14 @@ import Vault
 /// Reply helpers: every answer to the kernel goes through one of these, so the entry and
 /// attribute timeouts and the shape of `fuse_entry_param` are decided in one place.
 extension FuseFilesystem {
-    /// An entry (lookup, mkdir, mknod, symlink, link, create) for `inode` with `attributes`.
-    /// Generation 0 is correct because inode numbers are never reused.
+    /// An entry (lookup, mkdir, mknod, symlink, link, create) for `inode` with `attributes`
+    /// (owner as `uid=`/`gid=` report it). Generation 0 is correct because inode numbers are
+    /// never reused.
     func entry(_ inode: InodeNumber, _ attributes: NodeAttributes) -> fuse_entry_param {
         var entry = fuse_entry_param()
         entry.ino = inode
         entry.generation = 0
-        entry.attr = StatConversion.stat(inode, attributes)
+        entry.attr = StatConversion.stat(inode, options.reported(attributes))
         entry.attr_timeout = options.attributeTimeout
         entry.entry_timeout = options.entryTimeout
         return entry
@@ -23,7 +24,7 @@ extension FuseFilesystem {
     }
 
     func replyAttributes(_ request: fuse_req_t, _ inode: InodeNumber, _ attributes: NodeAttributes) {
-        var status = StatConversion.stat(inode, attributes)
+        var status = StatConversion.stat(inode, options.reported(attributes))
         fuse_reply_attr(request, &status, options.attributeTimeout)
     }
 

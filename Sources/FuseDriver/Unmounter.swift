@@ -20,12 +20,36 @@ public enum Unmounter {
 
     /// Whether `path` is a mount point right now (from /proc/self/mountinfo).
     public static func isMounted(_ path: String) -> Bool {
-        let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        return table.split(separator: "\n").contains { line in
+        filesystemType(mountedAt: path) != nil
+    }
+
+    /// The type of the filesystem mounted at `path` ("fuse.shardvault" for ours), from
+    /// /proc/self/mountinfo; the topmost one when several are stacked there, nil when none.
+    /// Works without touching the mount point, so also for a stale mount (ENOTCONN).
+    public static func filesystemType(mountedAt path: String) -> String? {
+        let target = canonical(path)
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        var type: String?
+        for line in table.split(separator: "\n") {
+            // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
             let fields = line.split(separator: " ")
-            return fields.count > 4 && unescape(String(fields[4])) == target
+            guard fields.count > 4, unescape(String(fields[4])) == target,
+                  let separator = fields.firstIndex(of: "-"), separator + 1 < fields.count else { continue }
+            type = unescape(String(fields[separator + 1]))
         }
+        return type
+    }
+
+    /// `path` as mountinfo spells it: absolute, symlinks resolved. A stale mount point cannot
+    /// be resolved itself (stat fails with ENOTCONN), so then only its parent is.
+    static func canonical(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        if let resolved = realpath(url.path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        return url.deletingLastPathComponent().resolvingSymlinksInPath()
+            .appendingPathComponent(url.lastPathComponent).path
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.

@@ -44,13 +44,14 @@ extension Vault {
     private func readLocked(_ file: OpenFile, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) -> Int {
         guard offset < file.size else { return 0 }
         let end = min(file.size, offset + UInt64(buffer.count))
+        let readahead = file.readahead.advance(readingAt: offset, count: Int(end - offset))
         var written = 0
         for (index, local) in OpenFile.blocks(covering: offset ..< end) {
             let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + local.count])
             if let dirty = file.dirtyBlocks[index] ?? file.sealing[index] {
                 try readDirty(dirty, file: file, block: index, range: local, into: destination)
             } else {
-                try readStored(file.content, block: index, range: local, into: destination)
+                try readStored(file.content, block: index, range: local, into: destination, readahead: readahead)
             }
             written += local.count
         }
@@ -143,7 +144,10 @@ extension Vault {
 
     static let maximumFileSize: UInt64 = 1 << 44
 
-    func readStored(_ content: FileContent, block index: Int, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws(VaultError) {
+    /// Copies `range` of block `index` of `content`; with `readahead`, up to that many bytes
+    /// after the range are fetched into the chunk cache by the same get.
+    func readStored(_ content: FileContent, block index: Int, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer,
+                    readahead: Int = 0) throws(VaultError) {
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         switch content {
         case let .inline(bytes):
@@ -157,7 +161,7 @@ extension Vault {
             let stored = range.clamped(to: 0 ..< Int(block.length))
             guard !stored.isEmpty else { return }
             try blocks.read(block, range: stored,
-                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< stored.count]))
+                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< stored.count]), readahead: readahead)
         }
     }
 

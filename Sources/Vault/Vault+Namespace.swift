@@ -19,6 +19,24 @@ extension Vault {
         return (inode, try attributes(inode))
     }
 
+    /// `lookup` of a name given as the kernel's UTF-8 bytes. ASCII names (already NFC) go
+    /// from those bytes to the sealed probe key without a String: no allocation at all.
+    public func lookup(_ parent: InodeNumber, utf8 name: UnsafeRawBufferPointer) throws(VaultError) -> (InodeNumber, NodeAttributes) {
+        guard NameRules.isASCII(name) else {
+            guard let string = String(validating: name, as: UTF8.self) else {
+                throw VaultError(.invalidArgument, "file names must be valid UTF-8")
+            }
+            return try lookup(parent, string)
+        }
+        try NameRules.check(asciiName: name)
+        let inode = try read { (namespace) throws(VaultError) in
+            try NameScratch.withSealedName(normalizedUTF8: name, parent: try namespace.directoryID(parent), cipher: names) {
+                (sealed) throws(VaultError) in try namespace.lookup(parent, sealed)
+            }
+        }
+        return (inode, try attributes(inode))
+    }
+
     /// The parent of a directory (its ".." entry); the root is its own parent.
     public func parent(ofDirectory inode: InodeNumber) throws(VaultError) -> InodeNumber {
         try read { (namespace) throws(VaultError) in try namespace.parent(ofDirectory: inode) }
@@ -164,6 +182,19 @@ public struct NamedEntry: Equatable, Sendable {
 
 /// What a single path component may be.
 enum NameRules {
+    static func isASCII(_ name: UnsafeRawBufferPointer) -> Bool {
+        name.allSatisfy { $0 < 0x80 }
+    }
+
+    /// `check` for a name known to be ASCII, without making a String of it.
+    static func check(asciiName name: UnsafeRawBufferPointer) throws(VaultError) {
+        let isDots = name.count <= 2 && name.allSatisfy { $0 == 0x2E }
+        if name.isEmpty || isDots || name.contains(0x2F) || name.contains(0) || name.count > NameCipher.maximumNameBytes {
+            // Rare: let the String version say precisely what is wrong.
+            try check(String(decoding: name, as: UTF8.self))
+        }
+    }
+
     static func check(_ name: String) throws(VaultError) {
         if name.isEmpty || name == "." || name == ".." {
             throw VaultError(.invalidArgument, "\"\(name)\" is not a valid file name")

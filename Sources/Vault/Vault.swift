@@ -37,6 +37,9 @@ public final class Vault: @unchecked Sendable {
         public var cacheBytes = 64 << 20
         /// Files up to this size are stored inside the metadata instead of as a block.
         public var inlineLimit = Vault.defaultInlineLimit
+        /// Chunk encryption buffers come from the thread-local chunk pool; false allocates a
+        /// fresh pair per block operation (only to measure what the pool buys).
+        public var pooledChunkBuffers = true
         public init() {}
     }
 
@@ -72,7 +75,8 @@ public final class Vault: @unchecked Sendable {
             names = try Self.wrapCrypto { () throws(CryptoError) in try NameCipher(keys: keys) }
             metadata = try Self.wrapCrypto { () throws(CryptoError) in try MetadataCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
             let content = try Self.wrapCrypto { () throws(CryptoError) in try ContentCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
-            blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes))
+            blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes),
+                                pooledChunkBuffers: options.pooledChunkBuffers)
             inlineLimit = min(max(0, options.inlineLimit), BlockStore.chunkSize)
             let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },

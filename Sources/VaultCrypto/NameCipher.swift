@@ -29,7 +29,7 @@ public final class NameCipher: Sendable {
     /// Does not allocate for ASCII names (already NFC); other names are normalised first.
     public func encrypt(name: String, parent: DirectoryID, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
         try Self.withNormalizedUTF8(name) { (plaintext) throws(CryptoError) -> Int in
-            try encrypt(utf8: plaintext, parent: parent, into: output)
+            try encrypt(normalizedUTF8: plaintext, parent: parent, into: output)
         }
     }
 
@@ -66,9 +66,10 @@ public final class NameCipher: Sendable {
         return String(decoding: plaintext[..<count], as: UTF8.self)
     }
 
-    // MARK: - Internals
-
-    private func encrypt(utf8 plaintext: UnsafeRawBufferPointer, parent: DirectoryID, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
+    /// Encrypts a name that is already NFC-normalised UTF-8 (ASCII always is), with no
+    /// String in between: the FUSE door's lookup passes the kernel's bytes straight here.
+    public func encrypt(normalizedUTF8 plaintext: UnsafeRawBufferPointer, parent: DirectoryID,
+                        into output: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
         guard !plaintext.isEmpty else { throw .invalidName(reason: "a name cannot be empty") }
         guard plaintext.count <= Self.maximumNameBytes else {
             throw .nameTooLong(byteCount: plaintext.count, limit: Self.maximumNameBytes)
@@ -79,6 +80,8 @@ public final class NameCipher: Sendable {
             }
         }
     }
+
+    // MARK: - Internals
 
     /// The NFC form's UTF-8. ASCII is NFC already, and checking for it is a byte scan of a
     /// native string's storage, so the common case normalises nothing and allocates nothing.

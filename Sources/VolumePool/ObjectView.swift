@@ -87,6 +87,12 @@ final class ObjectView {
         return counts.filter { $0.value >= k }.keys.max()
     }
 
+    /// Hints the already opened shards among `shards` that their chunks of `stripes` will be
+    /// read soon (see `ShardDownload.willRead`).
+    func willRead(shards: Range<Int>, stripes: Range<Int>) {
+        for shard in shards where !bad.contains(shard) { readers[shard]?.willRead(stripes: stripes) }
+    }
+
     /// Reads and verifies chunk `stripe` of `shard` into `buffer`; on failure the shard is
     /// marked bad for the rest of the operation.
     func readChunk(shard: Int, stripe: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {

@@ -68,6 +68,14 @@ final class ShardReader {
         self.checksumTable = table
     }
 
+    /// Hints that the chunks of `stripes` will be read soon.
+    func willRead(stripes: Range<Int>) {
+        guard let last = stripes.last else { return }
+        let geometry = trailer.geometry
+        download.willRead(geometry.chunkOffset(ofStripe: stripes.lowerBound)
+            ..< geometry.chunkOffset(ofStripe: last) + geometry.chunkLength(ofStripe: last))
+    }
+
     /// Reads the chunk of `stripe` into `buffer` (exactly its length) and verifies it.
     /// Returns false when the bytes cannot be read or do not match their checksum.
     func readChunk(stripe: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {

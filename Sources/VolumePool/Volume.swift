@@ -39,4 +39,11 @@ public protocol ShardUpload: AnyObject {
 public protocol ShardDownload: AnyObject {
     var byteCount: Int { get }
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(VolumeIOError)
+    /// A hint that `range` will be read soon, so the volume can start fetching it while the
+    /// pool reads other shards. Optional: the default does nothing.
+    func willRead(_ range: Range<Int>)
+}
+
+extension ShardDownload {
+    public func willRead(_ range: Range<Int>) {}
 }

@@ -18,8 +18,10 @@ extension VolumePool {
         }
         let stripeBuffer = SizeClassPool.shared.take(
             capacity: codec.stripeByteCount(shardLength: max(1, geometry.fullChunkLength)))
+        let stripes = geometry.stripes(covering: wanted)
+        view.willRead(shards: touchedShards(of: wanted, stripes: stripes, geometry: geometry), stripes: stripes)
         var reconstructed = 0
-        for stripe in geometry.stripes(covering: wanted) {
+        for stripe in stripes {
             let stripeStart = stripe * stripeSize
             let chunk = geometry.chunkLength(ofStripe: stripe)
             let local = max(wanted.lowerBound, stripeStart) - stripeStart ..< min(wanted.upperBound, stripeStart + stripeSize) - stripeStart
@@ -42,6 +44,15 @@ extension VolumePool {
             }
         }
         return view.info
+    }
+
+    /// The data shards a get of `range` reads: those under the range within a single stripe,
+    /// all of them once it spans stripes.
+    private func touchedShards(of range: Range<Int>, stripes: Range<Int>, geometry: ObjectGeometry) -> Range<Int> {
+        guard stripes.count == 1, let stripe = stripes.first else { return 0 ..< dataShards }
+        let chunk = geometry.chunkLength(ofStripe: stripe)
+        let start = range.lowerBound - stripe * stripeSize
+        return start / chunk ..< min(dataShards, (start + range.count + chunk - 1) / chunk)
     }
 
     /// The whole object (or `range` of it) in memory.

@@ -3,26 +3,44 @@ import Foundation
 import FuseDriver
 import Vault
 
-/// `shardvault mount [--foreground] [--password-file F] [-o OPTS] VOLUME... MOUNTPOINT`
+/// `shardvault mount [--foreground] [--password-file F] [--log-file F] [-o OPTS] VOLUME... MOUNTPOINT`
+///
+/// Without `--foreground` the command starts itself again in the background (MountDaemon)
+/// and returns once that daemon reports the mount live, or with the daemon's error.
 struct Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Unlock the vault and serve it as a directory through FUSE.",
         discussion: """
-            The last argument is the mount point; the ones before it are the volumes. Options \
-            (-o, comma-separated): ro, rw, allow_other, default_permissions, attr_timeout=S, \
-            entry_timeout=S, max_threads=N, report_init (print what the kernel agreed to). SIGTERM, SIGINT or `shardvault unmount` write back \
-            cached data, unmount and close the vault (journal committed, checkpoint written). \
-            Only --foreground is implemented so far (docs/FUSE.md).
+            The last argument is the mount point; the ones before it are the volumes. The command \
+            returns once the mount is live and a daemon serves it in the background (its pid is \
+            printed); errors such as a wrong password are reported before that. Options (-o, \
+            comma-separated): ro, rw, allow_other, default_permissions, uid=N, gid=N, \
+            cache_size=MiB, attr_timeout=S, entry_timeout=S, max_threads=N, noexec, \
+            report_init. SIGTERM, SIGINT or `shardvault unmount` write back cached data, unmount \
+            and close the vault (journal committed, checkpoint written). A stale mount left by \
+            a shardvault daemon that died is detached first (docs/FUSE.md).
             """)
 
-    @Flag(help: "Stay in the foreground (required for now).")
+    @Flag(help: "Stay in the foreground and print messages on stderr until unmounted.")
     var foreground = false
 
     @Option(help: ArgumentHelp("Read the password from this file.", valueName: "file"))
     var passwordFile: String?
 
+    @Option(help: ArgumentHelp("In the background, append the daemon's messages to this file (default: discard them).",
+                               valueName: "file"))
+    var logFile: String?
+
     @Option(name: .customShort("o"), help: ArgumentHelp("Mount options, comma-separated.", valueName: "opts"))
     var mountOptions: [String] = []
+
+    /// Set by MountDaemon when it starts the background process: where to report readiness.
+    @Option(help: .private)
+    var daemonReadyFd: Int32?
+
+    /// Set by MountDaemon: the pipe the password arrives on (never argv or the environment).
+    @Option(help: .private)
+    var daemonPasswordFd: Int32?
 
     @Argument(help: ArgumentHelp("The pool's volume directories, then the mount point.", valueName: "volume... mountpoint"))
     var paths: [String] = []
@@ -31,55 +49,62 @@ struct Mount: ParsableCommand {
         guard paths.count >= 2 else {
             throw ValidationError("give the volume directories and then the mount point")
         }
+        guard (daemonReadyFd == nil) == (daemonPasswordFd == nil), daemonReadyFd == nil || foreground else {
+            throw ValidationError("--daemon-ready-fd and --daemon-password-fd are for the background daemon only")
+        }
+        guard logFile == nil || !foreground || daemonReadyFd != nil else {
+            throw ValidationError("--log-file is for background mounts; in the foreground messages go to stderr")
+        }
     }
 
     func run() throws {
-        guard foreground else {
-            throw CLIFailure.usage("running in the background is not implemented yet; use --foreground (docs/FUSE.md)")
-        }
         let options: MountOptions
+        let fastPaths: FastPaths
         do {
             options = try MountOptions(parsing: mountOptions.joined(separator: ","))
+            fastPaths = try FastPaths(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CLIFailure.usage(error.description)
         }
-        let mountpoint = URL(fileURLWithPath: paths.last!).standardizedFileURL.path
-        let volumes = Array(paths.dropLast())
-        try Self.checkMountpoint(mountpoint)
-        let password = try Passwords.existing(file: passwordFile)
+        // Absolute paths: the background daemon runs in "/" so it keeps no directory busy.
+        let mountpoint = MountPoint.absolute(paths.last!)
+        let volumes = paths.dropLast().map(MountPoint.absolute)
+        try MountPoint.prepare(mountpoint)
+
+        guard foreground else {
+            let password = try Passwords.existing(file: passwordFile)
+            let daemon = MountDaemon(volumes: volumes, mountpoint: mountpoint, mountOptions: mountOptions,
+                                     logFile: logFile.map(MountPoint.absolute))
+            let pid = try daemon.start(password: password)
+            Output.note("mounted on \(mountpoint) (daemon pid \(pid))")
+            return
+        }
+        let daemonSide = try daemonReadyFd.map { try DaemonSide(readyDescriptor: $0, logFile: logFile) }
+        let password = try daemonPasswordFd.map(Passwords.fromPipe) ?? Passwords.existing(file: passwordFile)
         // After the password prompt (Ctrl-C must still work there), before the vault starts
         // its threads: from here termination signals wait for the mount's signal watcher.
         FuseMount.blockTerminationSignals()
-        let vault = try Vault(volumePaths: volumes, password: password)
+        var vaultOptions = options.vaultOptions
+        vaultOptions.pooledChunkBuffers = fastPaths.bufferPools
+        let vault = try Vault(volumePaths: volumes, password: password, options: vaultOptions)
         if let reason = vault.readOnlyReason, !options.readOnly {
             Output.note("serving read-only: \(reason)")
         }
-        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options)
+        if fastPaths != .all { Output.note("FUSE fast paths \(fastPaths) (\(FastPaths.environmentVariable), for measurement)") }
+        let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: options, fastPaths: fastPaths)
         do {
-            try mount.serve(ready: { Output.note("mounted on \(mountpoint)") })
+            try mount.serve(ready: {
+                if let daemonSide {
+                    daemonSide.reportMounted()
+                } else {
+                    Output.note("mounted on \(mountpoint)")
+                }
+            })
         } catch {
             try? vault.close()
             throw CLIFailure.failed(error.description)
         }
         try vault.close()
-    }
-}
-
-extension Mount {
-    /// Refuses a mount point that is missing, not a directory, or left behind by a daemon
-    /// that died (the kernel then answers ENOTCONN), before the password is asked for.
-    static func checkMountpoint(_ mountpoint: String) throws {
-        var status = stat()
-        if stat(mountpoint, &status) != 0 {
-            if errno == ENOTCONN {
-                throw CLIFailure.failed("\(mountpoint) is a stale mount left by a daemon that died; "
-                    + "run `shardvault unmount \(mountpoint)` first")
-            }
-            throw CLIFailure.usage("the mount point \(mountpoint) does not exist: \(String(cString: strerror(errno)))")
-        }
-        guard status.st_mode & S_IFMT == S_IFDIR else {
-            throw CLIFailure.usage("the mount point \(mountpoint) is not a directory")
-        }
     }
 }
 

@@ -172,3 +172,31 @@ private enum EchoGuard {
         descriptor = -1
     }
 }
+
+extension Passwords {
+    /// The password the launching `shardvault mount` wrote on a pipe (MountDaemon): exactly
+    /// the bytes written, up to end of file.
+    static func fromPipe(_ descriptor: Int32) throws -> SecureBytes {
+        defer { close(descriptor) }
+        let limit = SecureBytes.maximumPasswordBytes
+        let scratch = try SecureBytes(count: limit + 1)
+        var filled = 0
+        while filled <= limit {
+            let got = scratch.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, limit + 1 - filled) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else {
+                throw CLIFailure.failed("reading the password from the launching command failed: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        guard filled <= limit else { throw CLIFailure.failed("the password pipe held more than \(limit) bytes") }
+        let password = try SecureBytes(count: filled)
+        scratch.withUnsafeBytes { source in
+            password.withUnsafeMutableBytes { target in
+                if filled > 0 { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[..<filled])) }
+            }
+        }
+        return password
+    }
+}

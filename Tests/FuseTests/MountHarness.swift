@@ -13,8 +13,8 @@ final class MountedVault {
     private(set) var daemon: Process?
     private var daemonLog: String { root + "/daemon.log" }
 
-    /// Creates the vault (test KDF) and mounts it.
-    init(options: [String] = []) throws {
+    /// Creates the vault (test KDF) and mounts it (in the foreground, unless `mount` is false).
+    init(options: [String] = [], mount: Bool = true) throws {
         var template = Array((NSTemporaryDirectory() + "shardvault-fuse-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw HarnessError("mkdtemp failed")
@@ -28,12 +28,14 @@ final class MountedVault {
         try "correct horse".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let initialised = try Self.run(["init", "--kdf", "test", "--password-file", passwordFile] + volumes)
         guard initialised.status == 0 else { throw HarnessError("init failed: \(initialised.output)") }
-        try mount(options: options)
+        if mount { try self.mount(options: options) }
     }
 
-    /// Starts the daemon and waits (with a deadline) until the mount is live.
-    func mount(options: [String] = []) throws {
+    /// Starts the daemon (with `environment` added to ours) and waits, with a deadline,
+    /// until the mount is live.
+    func mount(options: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: Binary.path)
         process.arguments = ["mount", "--foreground", "--password-file", passwordFile]
             + options.flatMap { ["-o", $0] } + volumes + [mountpoint]
@@ -47,7 +49,7 @@ final class MountedVault {
         try process.run()
         daemon = process
         let deadline = Date().addingTimeInterval(20)
-        while !Self.isMounted(mountpoint) {
+        while !Self.isServed(mountpoint) {
             guard process.isRunning else { throw HarnessError("the daemon exited early: \(log())") }
             guard Date() < deadline else { throw HarnessError("the mount did not come up within 20 s: \(log())") }
             usleep(20_000)
@@ -83,6 +85,13 @@ final class MountedVault {
     func log() -> String { (try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "" }
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
+
+    /// Mounted and answered by a live daemon: a stale mount (a killed daemon's, until the
+    /// next mount detaches it) is listed in mountinfo too, but stat fails with ENOTCONN.
+    static func isServed(_ path: String) -> Bool {
+        var status = stat()
+        return isMounted(path) && stat(path, &status) == 0 && status.st_ino == 1
+    }
 
     static func isMounted(_ path: String) -> Bool {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }

@@ -1,7 +1,15 @@
 #ifndef SHARDVAULT_CLINUXSHIMS_H
 #define SHARDVAULT_CLINUXSHIMS_H
 // Linux calls that Swift's Glibc module hides behind _GNU_SOURCE.
+#include <sys/types.h>
 int syncfs(int fd);
+ssize_t getdents64(int fd, void *buffer, size_t count);
+int pipe2(int pipefd[2], int flags);
 
 static inline int shardvault_syncfs(int fd) { return syncfs(fd); }
+static inline ssize_t shardvault_getdents64(int fd, void *buffer, size_t count) { return getdents64(fd, buffer, count); }
+static inline int shardvault_pipe2(int pipefd[2], int flags) { return pipe2(pipefd, flags); }
+
+/// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
+#define SHARDVAULT_POSIX_SPAWN_SETSID 0x80
 #endif

@@ -29,6 +29,8 @@ public final class BlockStore: Sendable {
     private let statistics = Mutex(Statistics())
     /// Set by every deferred-durability write, cleared by `syncIfNeeded`.
     private let unsynced = Atomic<Bool>(false)
+    /// See `Vault.Options.pooledChunkBuffers`.
+    private let pooledChunkBuffers: Bool
 
     /// What the store has done since it was created (tests and benchmarks read it).
     public struct Statistics: Sendable, Equatable {
@@ -43,10 +45,12 @@ public final class BlockStore: Sendable {
         public var deleteFailures = 0
     }
 
-    public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20)) {
+    public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20),
+                pooledChunkBuffers: Bool = true) {
         self.pool = pool
         self.cipher = cipher
         self.cache = cache
+        self.pooledChunkBuffers = pooledChunkBuffers
     }
 
     public var counters: Statistics { statistics.withLock { $0 } }
@@ -103,10 +107,12 @@ public final class BlockStore: Sendable {
     /// Copies bytes `range` of the block's plaintext to the start of `output`.
     ///
     /// Chunks found in the cache are copied from it; every other run of touched chunks is
-    /// fetched with one ranged get, authenticated, cached and copied. On error `output` may
-    /// hold some authenticated bytes of the range, never anything else.
+    /// fetched with one ranged get, authenticated, cached and copied. A run that reaches the
+    /// end of the range goes on through up to `readahead` more bytes of uncached chunks, which
+    /// are only cached. On error `output` may hold some authenticated bytes of the range,
+    /// never anything else.
     public func read(_ block: BlockReference, range: Range<Int>,
-                     into output: UnsafeMutableRawBufferPointer) throws(VaultError) {
+                     into output: UnsafeMutableRawBufferPointer, readahead: Int = 0) throws(VaultError) {
         let length = Int(block.length)
         guard length <= Self.blockSize, range.lowerBound >= 0, range.upperBound <= length else {
             throw VaultError(.invalidArgument, "reading block \(block.id.hex): range \(range.lowerBound)..<\(range.upperBound) "
@@ -118,6 +124,10 @@ public final class BlockStore: Sendable {
         guard !range.isEmpty, let destination = output.baseAddress else { return }
         let layout = layout(length)
         let chunks = layout.chunks(covering: range)
+        // Fetched-ahead chunks live only in the cache: never fetch more than a quarter of it.
+        let ahead = min(readahead, cache.byteBudget / 4)
+        let fetchLimit = ahead > 0 ? layout.chunks(covering: range.lowerBound ..< min(length, range.upperBound + ahead)).upperBound
+            : chunks.upperBound
         // Each chunk is looked up exactly once: a hit is copied out on the spot, a miss joins
         // the run of misses that one ranged get will fetch.
         var chunk = chunks.lowerBound
@@ -128,8 +138,11 @@ public final class BlockStore: Sendable {
             }
             var runEnd = chunk + 1
             var runEndWasCached = false
-            while runEnd < chunks.upperBound {
-                if copyFromCache(block.id, chunk: runEnd, layout: layout, range: range, output: destination) {
+            while runEnd < fetchLimit {
+                let cached = runEnd < chunks.upperBound
+                    ? copyFromCache(block.id, chunk: runEnd, layout: layout, range: range, output: destination)
+                    : cache.contains(ChunkCache.Key(block: block.id, chunk: UInt32(runEnd)))
+                if cached {
                     runEndWasCached = true
                     break
                 }
@@ -212,6 +225,15 @@ public final class BlockStore: Sendable {
     private func withChunkBuffers<Result>(
         _ body: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer) throws(VaultError) -> Result
     ) throws(VaultError) -> Result {
+        if !pooledChunkBuffers {
+            let first = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkBufferPool.bufferSize, alignment: ChunkBufferPool.bufferAlignment)
+            let second = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkBufferPool.bufferSize, alignment: ChunkBufferPool.bufferAlignment)
+            defer {
+                first.deallocate()
+                second.deallocate()
+            }
+            return try body(first, second)
+        }
         let first = ChunkBufferPool.take()
         let second = ChunkBufferPool.take()
         return try withExtendedLifetime(first) { () throws(VaultError) -> Result in

@@ -120,6 +120,12 @@ public final class ChunkCache: Sendable {
 
     /// Copies `range` (within the chunk's plaintext) of a cached chunk to `destination`.
     /// Returns false, counting a miss, when the chunk is not cached.
+    /// Whether `key` is cached (readahead stops at the first chunk that already is); neither
+    /// a hit nor a miss, and it does not mark the chunk as used.
+    func contains(_ key: Key) -> Bool {
+        state.withLock { $0.slotOfKey[key] != nil }
+    }
+
     func copy(_ key: Key, range: Range<Int>, to destination: UnsafeMutableRawPointer) -> Bool {
         precondition(range.lowerBound >= 0 && range.upperBound <= Self.slotSize, "range \(range) outside a chunk")
         return state.withLock { state in

@@ -13,6 +13,17 @@ final class NameScratch {
     /// probe with. The key must not outlive `body` (it would make the next seal copy).
     static func withSealedName<Result>(_ name: String, parent: DirectoryID, cipher: NameCipher,
                                        _ body: (SealedName) throws(VaultError) -> Result) throws(VaultError) -> Result {
+        try withSealed({ (output) throws(CryptoError) in try cipher.encrypt(name: name, parent: parent, into: output) }, body)
+    }
+
+    /// The same for a name that is already NFC UTF-8 (`NameRules.isASCII` names).
+    static func withSealedName<Result>(normalizedUTF8 name: UnsafeRawBufferPointer, parent: DirectoryID, cipher: NameCipher,
+                                       _ body: (SealedName) throws(VaultError) -> Result) throws(VaultError) -> Result {
+        try withSealed({ (output) throws(CryptoError) in try cipher.encrypt(normalizedUTF8: name, parent: parent, into: output) }, body)
+    }
+
+    private static func withSealed<Result>(_ seal: (UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int,
+                                           _ body: (SealedName) throws(VaultError) -> Result) throws(VaultError) -> Result {
         let scratch = slot.current
         if scratch.bytes.count < NameCipher.maximumSealedBytes {
             scratch.bytes.append(contentsOf: repeatElement(0, count: NameCipher.maximumSealedBytes - scratch.bytes.count))
@@ -20,7 +31,7 @@ final class NameScratch {
         var failure: CryptoError?
         let count = scratch.bytes.withUnsafeMutableBytes { output -> Int in
             do throws(CryptoError) {
-                return try cipher.encrypt(name: name, parent: parent, into: output)
+                return try seal(output)
             } catch {
                 failure = error
                 return 0

@@ -28,6 +28,8 @@ final class OpenFile: @unchecked Sendable {
     var sealing: [Int: DirtyBlock] = [:]
     /// The first failure of a background seal, reported by the next flush or fsync.
     var writebackError: VaultError?
+    /// How far reads of this file may fetch ahead (guarded by `lock`).
+    var readahead = SequentialReadahead()
 
     /// Waits (releasing the lock) until no background seal of `index` — or of any block
     /// when nil — is running.

@@ -53,14 +53,24 @@ struct DirectoryContents: Sendable {
     /// Up to `limit` entries whose cookie is greater than `cookie`, in cookie order.
     func entries(after cookie: UInt64, limit: Int) -> [(cookie: UInt64, name: SealedName, inode: InodeNumber)] {
         var result: [(cookie: UInt64, name: SealedName, inode: InodeNumber)] = []
+        forEachEntry(after: cookie) { cookie, name, inode in
+            result.append((cookie, name, inode))
+            return result.count < limit
+        }
+        return result
+    }
+
+    /// Visits the entries whose cookie is greater than `cookie`, in cookie order, until
+    /// `visit` returns false. Allocates nothing.
+    func forEachEntry<Failure: Error>(after cookie: UInt64,
+                                      _ visit: (UInt64, SealedName, InodeNumber) throws(Failure) -> Bool) throws(Failure) {
         var index = firstPosition(after: cookie)
-        while index < order.count && result.count < limit {
+        while index < order.count {
             if let name = order[index].name, let child = children[name] {
-                result.append((order[index].cookie, name, child.inode))
+                guard try visit(order[index].cookie, name, child.inode) else { return }
             }
             index += 1
         }
-        return result
     }
 
     /// Restores the cookie counter from a checkpoint, so cookies are never reused.

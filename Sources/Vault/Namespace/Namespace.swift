@@ -58,6 +58,16 @@ public final class Namespace {
         }
     }
 
+    /// Visits the entries of `inode` after `cookie` with their attributes, in cookie order,
+    /// until `visit` returns false.
+    func forEachEntry(_ inode: InodeNumber, after cookie: UInt64,
+                      _ visit: (UInt64, SealedName, InodeNumber, NodeAttributes) throws(VaultError) -> Bool) throws(VaultError) {
+        try directory(inode).contents.forEachEntry(after: cookie) { (cookie, name, child) throws(VaultError) in
+            guard let node = nodes[child] else { return true }
+            return try visit(cookie, name, child, node.attributes)
+        }
+    }
+
     public func symlinkTarget(_ inode: InodeNumber) throws(VaultError) -> [UInt8] {
         guard let target = try node(inode).symlinkTarget else {
             throw VaultError(.invalidArgument, "inode \(inode) is not a symlink")

@@ -1,0 +1,76 @@
+import Dispatch
+
+/// The seeds' three fast paths of the FUSE door, each of which can be switched off at mount
+/// so a benchmark can show what it buys (docs/BENCHMARKS.md, "FUSE fast paths"):
+///
+///     SHARDVAULT_FUSE_DISABLE=inline,arena,pools shardvault mount ...
+///
+/// Off is never faster; the switches exist only for measurement.
+public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
+    /// Every operation runs to completion on the libfuse worker thread that received it.
+    /// Off: the worker hands the operation to a Swift `Task` and blocks until it is done — the
+    /// async bridge a filesystem built on Swift concurrency would have.
+    public var inlineOperations = true
+    /// Names and directory replies are assembled in the worker thread's bump arena, reset
+    /// after each reply. Off: names become heap `String`s and reply buffers are malloc'ed.
+    public var operationArena = true
+    /// Read replies use size-class pool buffers and chunk encryption uses the thread-local
+    /// chunk pool. Off: both are fresh allocations per request.
+    public var bufferPools = true
+
+    public static let all = FastPaths()
+    public static let environmentVariable = "SHARDVAULT_FUSE_DISABLE"
+
+    public init() {}
+
+    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, all).
+    public init(environment: [String: String]) throws(MountOptionError) {
+        guard let list = environment[Self.environmentVariable] else { return }
+        for item in list.split(separator: ",", omittingEmptySubsequences: true) {
+            switch item {
+            case "inline": inlineOperations = false
+            case "arena": operationArena = false
+            case "pools": bufferPools = false
+            case "all": self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false)
+            default:
+                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, all)")
+            }
+        }
+    }
+
+    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool) {
+        self.inlineOperations = inlineOperations
+        self.operationArena = operationArena
+        self.bufferPools = bufferPools
+    }
+
+    public var description: String {
+        let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools")]
+            .filter { !$0.0 }.map(\.1)
+        return disabled.isEmpty ? "all fast paths on" : "disabled: " + disabled.joined(separator: ",")
+    }
+}
+
+/// The switched-off form of `inlineOperations`: run `operation` on the Swift concurrency pool
+/// and block the worker until it returns.
+enum TaskBridge {
+    static func run(_ operation: () -> Void) {
+        let finished = DispatchSemaphore(value: 0)
+        withoutActuallyEscaping(operation) { escapable in
+            withUnsafePointer(to: escapable) { pointer in
+                // Only the address crosses into the task; the closure itself stays here and
+                // outlives the task because this thread waits for it.
+                let address = UnsafeSendableAddress(pointer: pointer)
+                Task {
+                    address.pointer.pointee()
+                    finished.signal()
+                }
+                finished.wait()
+            }
+        }
+    }
+}
+
+private struct UnsafeSendableAddress: @unchecked Sendable {
+    let pointer: UnsafePointer<() -> Void>
+}

@@ -1,0 +1,80 @@
+import FuseDriver
+import Testing
+
+/// The `-o` parser on its own (the mounts themselves are in FuseTests).
+struct MountOptionsTests {
+    private static let gibibyte: UInt64 = 1 << 30
+
+    private func parse(_ text: String, memory: UInt64 = 8 * gibibyte) throws(MountOptionError) -> MountOptions {
+        try MountOptions(parsing: text, physicalMemory: memory)
+    }
+
+    private func refusal(_ text: String, memory: UInt64 = 8 * gibibyte) -> String? {
+        do {
+            _ = try parse(text, memory: memory)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func emptyTextGivesTheDefaults() throws {
+        #expect(try parse("") == MountOptions())
+        #expect(try parse(",,") == MountOptions())
+        let defaults = MountOptions()
+        #expect(defaults.reportedUID == nil && defaults.reportedGID == nil && defaults.cacheBytes == nil)
+        #expect(defaults.vaultOptions.cacheBytes == 64 << 20)
+    }
+
+    @Test func flagsAndTimeouts() throws {
+        let options = try parse("ro,allow_other,default_permissions,report_init,noexec,nosuid,nodev,attr_timeout=2.5,entry_timeout=0,max_threads=4")
+        #expect(options.readOnly && options.allowOther && options.defaultPermissions && options.reportsNegotiation && options.noExec)
+        #expect(options.attributeTimeout == 2.5 && options.entryTimeout == 0 && options.maximumThreads == 4)
+        // Later options win, as with mount(8).
+        #expect(try parse("ro,rw").readOnly == false)
+        #expect(try parse("noexec,exec").noExec == false)
+    }
+
+    @Test func uidAndGidAreNumericIDs() throws {
+        let options = try parse("uid=1000,gid=0")
+        #expect(options.reportedUID == 1000 && options.reportedGID == 0)
+        #expect(try parse("uid=4294967294").reportedUID == 4_294_967_294)
+        for bad in ["uid=alice", "uid=-1", "uid=+5", "uid=4294967295", "uid=4294967296", "gid=", "gid=1.5"] {
+            #expect(refusal(bad)?.contains("must be a numeric id") == true, "\(bad)")
+        }
+        #expect(refusal("uid")?.contains("needs a value") == true)
+    }
+
+    @Test func cacheSizeIsInMiBOrHasASuffix() throws {
+        #expect(try parse("cache_size=256").cacheBytes == 256 << 20)
+        #expect(try parse("cache_size=256M").cacheBytes == 256 << 20)
+        #expect(try parse("cache_size=256MiB").cacheBytes == 256 << 20)
+        #expect(try parse("cache_size=512K").cacheBytes == 512 << 10)
+        #expect(try parse("cache_size=512KiB").cacheBytes == 512 << 10)
+        #expect(try parse("cache_size=2G").cacheBytes == 2 << 30)
+        #expect(try parse("cache_size=0").cacheBytes == 0)
+        #expect(try parse("cache_size=100").vaultOptions.cacheBytes == 100 << 20)
+        for bad in ["cache_size=", "cache_size=lots", "cache_size=1.5", "cache_size=-1", "cache_size=12X", "cache_size=M",
+                    "cache_size=5B"] {
+            #expect(refusal(bad)?.contains("cache_size must be a size") == true, "\(bad)")
+        }
+        // At most half of the machine's memory: the cache is reserved when the vault opens.
+        #expect(try parse("cache_size=4G", memory: 8 * Self.gibibyte).cacheBytes == 4 << 30)
+        #expect(refusal("cache_size=4097", memory: 8 * Self.gibibyte)?.contains("more than half") == true)
+        #expect(refusal("cache_size=99999999999999999G")?.contains("more than half") == true)
+    }
+
+    @Test func s3IsRefusedUntilTheListenerExists() {
+        #expect(refusal("s3=127.0.0.1:9000") == "option s3 is not supported yet (the S3 listener, issue 5)")
+        #expect(refusal("s3") == "option s3 is not supported yet (the S3 listener, issue 5)")
+    }
+
+    @Test func unknownAndMisusedOptionsAreNamed() {
+        #expect(refusal("bogus") == "unknown mount option bogus")
+        #expect(refusal("ro,fsname=x") == "unknown mount option fsname=x")
+        #expect(refusal("ro=1") == "mount option ro takes no value (ro=1)")
+        #expect(refusal("max_threads=0")?.contains("max_threads must be 1…256") == true)
+        #expect(refusal("attr_timeout=soon")?.contains("attr_timeout must be a number of seconds") == true)
+        #expect(refusal("entry_timeout")?.contains("needs a value") == true)
+    }
+}
