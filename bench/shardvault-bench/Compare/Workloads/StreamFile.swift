@@ -84,10 +84,38 @@ struct StreamFile {
             }
             Self.stamp(expected, block: block)
             guard memcmp(expected.base, buffer.base, Self.blockBytes) == 0 else {
-                throw BenchError.wrongResult("\(path): block \(block) (offset \(block * Self.blockBytes)) differs from what was written")
+                throw BenchError.wrongResult("\(path): block \(block) (offset \(block * Self.blockBytes)) differs from what was written: "
+                                             + Self.describeMismatch(expected: expected, actual: buffer))
             }
         }
         return Double(monotonicNanoseconds() - start) / 1e9
+    }
+
+    /// Which 4 KiB pages of a block differ and what they hold instead — zeros, or (by their
+    /// stamp) another block's data — so a report says more than "wrong".
+    private static func describeMismatch(expected: ScratchBuffer, actual: ScratchBuffer) -> String {
+        var differing: [Int] = []
+        var zeroPages = 0
+        var foreignStamps: [Int: Int] = [:]
+        for page in 0 ..< blockBytes / pageBytes {
+            let offset = page * pageBytes
+            guard memcmp(expected.base + offset, actual.base + offset, pageBytes) != 0 else { continue }
+            differing.append(page)
+            let bytes = UnsafeRawBufferPointer(start: actual.base + offset, count: pageBytes)
+            if bytes.allSatisfy({ $0 == 0 }) {
+                zeroPages += 1
+            } else {
+                let stamp = actual.base.load(fromByteOffset: offset, as: UInt64.self) ^ 0x5356_0000_0000_0000
+                if stamp < 1 << 32 { foreignStamps[Int(stamp), default: 0] += 1 }
+            }
+        }
+        guard let first = differing.first, let last = differing.last else { return "no page differs" }
+        var text = "\(differing.count) of \(blockBytes / pageBytes) pages differ (bytes \(first * pageBytes)..<\((last + 1) * pageBytes) of the block)"
+        if zeroPages > 0 { text += ", \(zeroPages) all zeros" }
+        if !foreignStamps.isEmpty {
+            text += ", pages stamped as block " + foreignStamps.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        }
+        return text
     }
 
     /// Fills `buffer` with one block (looping over short reads); returns the bytes read (0 at EOF).
