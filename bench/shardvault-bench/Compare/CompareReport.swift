@@ -69,7 +69,8 @@ struct CompareReport: CollectedReport {
     var measuredTargets: [String] { targets.filter { $0.status == .measured }.map(\.name) }
 }
 
-/// Speed ratios between targets, per phase: "A vs B" is how many times faster A is than B —
+/// Speed ratios between targets, per phase, of every target vs native and of every ShardVault
+/// variant vs every peer: "A vs B" is how many times faster A is than B —
 /// throughput A / throughput B, or time B / time A — so >1 always means A is faster. The min–max
 /// is over iterations taken back to back (same iteration index), like micro's paired ratios.
 enum CompareRatios {
@@ -82,14 +83,17 @@ enum CompareRatios {
                     if let ratio = ratio(report, phase, target, "native") { ratios.append(ratio) }
                 }
             }
-            if measured.contains("shardvault") {
-                for peer in measured where peer != "shardvault" && peer != "native" {
-                    if let ratio = ratio(report, phase, "shardvault", peer) { ratios.append(ratio) }
+            for variant in measured where isShardVault(variant) {
+                for peer in measured where !isShardVault(peer) && peer != "native" {
+                    if let ratio = ratio(report, phase, variant, peer) { ratios.append(ratio) }
                 }
             }
         }
         return ratios
     }
+
+    /// `shardvault` and its `shardvault:OPT` variants.
+    static func isShardVault(_ target: String) -> Bool { target == "shardvault" || target.hasPrefix("shardvault:") }
 
     static func ratio(_ report: CompareReport, _ phase: WorkloadPhase, _ numerator: String,
                       _ denominator: String) -> Ratio? {

@@ -67,17 +67,20 @@ enum CompareTables {
         return table
     }
 
-    /// ShardVault's speed as a multiple of each peer's (>1×: ShardVault is faster).
-    static func shardvaultVersusPeers(_ report: CompareReport) -> TextTable? {
-        let peers = report.measuredTargets.filter { $0 != "shardvault" && $0 != "native" }
-        guard report.measuredTargets.contains("shardvault"), !peers.isEmpty else { return nil }
-        var table = TextTable(header: ["phase"] + peers.map { "vs " + $0 })
-        for phase in report.configuration.phases {
-            table.rows.append([phase.title] + peers.map {
-                ratioCell(CompareRatios.find(report, phase: phase.name, "shardvault", $0))
-            })
+    /// A ShardVault variant's speed as a multiple of each peer's (>1×: ShardVault is faster);
+    /// one table per variant.
+    static func shardvaultVersusPeers(_ report: CompareReport) -> [(variant: String, table: TextTable)] {
+        let peers = report.measuredTargets.filter { !CompareRatios.isShardVault($0) && $0 != "native" }
+        guard !peers.isEmpty else { return [] }
+        return report.measuredTargets.filter(CompareRatios.isShardVault).map { variant in
+            var table = TextTable(header: ["phase"] + peers.map { "vs " + $0 })
+            for phase in report.configuration.phases {
+                table.rows.append([phase.title] + peers.map {
+                    ratioCell(CompareRatios.find(report, phase: phase.name, variant, $0))
+                })
+            }
+            return (variant, table)
         }
-        return table
     }
 
     /// Skipped and failed targets, one line each.
@@ -101,9 +104,9 @@ enum CompareTables {
             print("speed relative to native (>1× faster than the bare disk; min–max over paired iterations)")
             print(table.plain())
         }
-        if let table = shardvaultVersusPeers(report) {
+        for (variant, table) in shardvaultVersusPeers(report) {
             print("")
-            print("shardvault's speed relative to each peer (>1×: shardvault faster)")
+            print("\(variant)'s speed relative to each peer (>1×: \(variant) faster)")
             print(table.plain())
         }
         let lines = targetLines(report)
@@ -146,9 +149,9 @@ enum CompareTables {
             lines.append("")
             lines.append(table.markdown())
         }
-        if let table = shardvaultVersusPeers(report) {
+        for (variant, table) in shardvaultVersusPeers(report) {
             lines.append("")
-            lines.append("ShardVault's speed relative to each peer (>1×: ShardVault faster):")
+            lines.append("`\(variant)`'s speed relative to each peer (>1×: `\(variant)` faster):")
             lines.append("")
             lines.append(table.markdown())
         }

@@ -91,8 +91,9 @@ enum TargetSupport {
     }
 }
 
-/// `--targets` entries: the built-in names, and `path:/some/dir` for any directory (an existing
-/// mount of something else, another disk).
+/// `--targets` entries: the built-in names, `shardvault:OPT+OPT` for ShardVault with mount
+/// options, and `path:/some/dir` for any directory (an existing mount of something else, another
+/// disk).
 enum TargetCatalog {
     static let builtInNames = ["shardvault", "native", "gocryptfs", "securefs", "cryfs", "juicefs"]
 
@@ -105,12 +106,17 @@ enum TargetCatalog {
         case "cryfs": return CryfsTarget()
         case "juicefs": return JuicefsTarget()
         default:
+            if spec.hasPrefix("shardvault:") {
+                let variant = spec.dropFirst("shardvault:".count).split(separator: "+").map(String.init)
+                guard !variant.isEmpty else { throw BenchError.setup("\(spec): name mount options after the colon") }
+                return ShardVaultTarget(binary: shardvaultBinary, mountOptions: shardvaultMountOptions, variant: variant)
+            }
             if spec.hasPrefix("path:") {
                 let path = String(spec.dropFirst("path:".count))
                 guard path.hasPrefix("/") else { throw BenchError.setup("\(spec): the path must be absolute") }
                 return PathTarget(path: path)
             }
-            throw BenchError.setup("unknown target \(spec) (known: \(builtInNames.joined(separator: ", ")), path:/dir)")
+            throw BenchError.setup("unknown target \(spec) (known: \(builtInNames.joined(separator: ", ")), shardvault:OPT+OPT, path:/dir)")
         }
     }
 }

@@ -2,16 +2,20 @@ import Foundation
 
 /// ShardVault through its FUSE door: a fresh 4+2 vault over six directories of the measured disk
 /// (`shardvault init --kdf test`), served by `shardvault mount --foreground` as our child.
+///
+/// Variants are separate targets named `shardvault:OPT+OPT` (mount -o options), so settings can
+/// be compared side by side in one run: `--targets shardvault,shardvault:max_threads=1,native`.
 final class ShardVaultTarget: BenchTarget {
-    let name = "shardvault"
+    let name: String
     /// `shardvault` next to this `shardvault-bench`, unless `--shardvault PATH` names one.
     let binary: String
-    /// Extra `-o` options for `mount` (`--shardvault-mount-option`), to try settings quickly.
+    /// `-o` options for `mount`: `--shardvault-mount-option`, then the variant's own.
     let mountOptions: [String]
 
-    init(binary: String?, mountOptions: [String]) {
+    init(binary: String?, mountOptions: [String], variant: [String] = []) {
+        name = variant.isEmpty ? "shardvault" : "shardvault:" + variant.joined(separator: "+")
         self.binary = binary ?? Self.siblingBinary()
-        self.mountOptions = mountOptions
+        self.mountOptions = mountOptions + variant
     }
 
     static func siblingBinary() -> String {
