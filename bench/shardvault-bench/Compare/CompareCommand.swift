@@ -146,24 +146,36 @@ struct CompareCommand: ParsableCommand {
             try CompareTables.markdown(reporter.report).write(toFile: markdown, atomically: true, encoding: .utf8)
             print("wrote \(markdown)")
         }
-        if !runner.failures.isEmpty { throw ExitCode(1) }
+        if runner.anyFailure { throw ExitCode(1) }
     }
 
-    /// Measurements per (phase, target) from the runs, failed targets marked, then the ratios.
+    /// Each target's status from its runs, measurements per (phase, target) from the passed
+    /// iterations, then the ratios.
     private func collect(_ runner: CompareRunner, into reporter: BenchReporter<CompareReport>, phases: [WorkloadPhase]) {
+        reporter.report.runs = runner.runs
         for index in reporter.report.targets.indices where reporter.report.targets[index].status == .measured {
             let name = reporter.report.targets[index].name
-            if let failure = runner.failures[name] {
+            let runs = runner.measuredRuns(of: name)
+            let failures = runner.runs.filter { $0.target == name && $0.failure != nil }
+            let passed = runs.filter { $0.failure == nil }.count
+            reporter.report.targets[index].passedIterations = passed
+            reporter.report.targets[index].ranIterations = runs.count
+            if passed == 0 {
                 reporter.report.targets[index].status = .failed
-                reporter.report.targets[index].reason = failure
+            } else if passed < runs.count {
+                reporter.report.targets[index].status = .partial
+            }
+            if let dropped = runner.dropped[name] {
+                reporter.report.targets[index].reason = "set-up failed, not run again: \(dropped)"
+            } else if let first = failures.first {
+                let where_ = first.iteration == 0 ? "the warm-up" : "iteration \(first.iteration)"
+                reporter.report.targets[index].reason = "\(failures.count) failed run(s); first, in \(where_): \(first.failure!)"
             }
         }
-        reporter.report.runs = runner.runs
         print("")
         for phase in phases {
             for target in reporter.report.measuredTargets {
-                guard let iterations = runner.samples(of: target) else { continue }
-                let samples = iterations.compactMap { $0.first { $0.phase == phase.name } }
+                let samples = reporter.report.passedSamples(phase: phase.name, target: target).sorted { $0.key < $1.key }.map(\.value)
                 guard !samples.isEmpty else { continue }
                 reporter.add(Measurement(
                     name: CompareReport.resultName(workload: reporter.report.configuration.workload, phase: phase.name, target: target),

@@ -37,6 +37,18 @@ enum CompareTables {
                 return cell(measurement)
             })
         }
+        // Not a phase (no ratios): the time daemons need after the workload, deferred work included.
+        table.rows.append(["unmount (until exit)", "s"] + targets.map { target in
+            let seconds = report.runs.filter { $0.target == target && $0.iteration > 0 && $0.failure == nil }.map(\.unmountSeconds)
+            return seconds.allSatisfy({ $0 < 0.005 }) ? "-" : cell(Measurement(name: "", unit: "s", values: seconds, operations: seconds.map { _ in 1 },
+                                                            bytes: seconds.map { _ in 0 }, seconds: seconds))
+        })
+        // How many iterations the numbers come from: a failed run gives none.
+        table.rows.append(["iterations passed", ""] + targets.map { target in
+            guard let status = report.targets.first(where: { $0.name == target }),
+                  let passed = status.passedIterations, let ran = status.ranIterations else { return "-" }
+            return "\(passed)/\(ran)"
+        })
         return table
     }
 
@@ -83,13 +95,18 @@ enum CompareTables {
         }
     }
 
-    /// Skipped and failed targets, one line each.
+    /// Skipped targets and failures, one line each (a failed warm-up alone leaves a target measured).
     static func targetLines(_ report: CompareReport) -> [String] {
         report.targets.compactMap { target in
             switch target.status {
-            case .measured: return nil
+            case .measured: return target.reason.map { "\(target.name): \($0)" }
             case .skipped: return "skipped \(target.name): \(target.reason ?? "")"
-            case .failed: return "FAILED \(target.name): \(target.reason ?? "")"
+            case .partial:
+                let failed = (target.ranIterations ?? 0) - (target.passedIterations ?? 0)
+                return "FAILED \(target.name) in \(failed) of \(target.ranIterations ?? 0) iterations "
+                    + "(its numbers are from the others): \(target.reason ?? "")"
+            case .failed:
+                return "FAILED \(target.name) in every iteration (no numbers): \(target.reason ?? "")"
             }
         }
     }

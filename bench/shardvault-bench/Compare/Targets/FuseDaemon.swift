@@ -14,8 +14,10 @@ final class FuseDaemon {
     private var cleanupID: Int?
 
     /// How long a clean unmount may take: the daemon writes back what it buffers (JuiceFS
-    /// uploads, ShardVault commits and checkpoints) before it exits.
-    static let unmountSeconds = 120.0
+    /// uploads, ShardVault commits and checkpoints) and finishes deferred work (ShardVault frees
+    /// deleted files' blocks after the commit, which took minutes after rm -rf of a kernel tree)
+    /// before it exits. Generous, because that time is itself reported.
+    static let unmountSeconds = 600.0
 
     /// Starts the daemon and waits until `mountPoint` shows up in /proc/self/mountinfo.
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
