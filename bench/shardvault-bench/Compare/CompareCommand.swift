@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+
+extension BenchScale: ExpressibleByArgument {}
+
+/// `shardvault-bench compare`: ShardVault's FUSE mount against the encrypted-filesystem peers and
+/// the bare disk, on the same workload, in the same run.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "ShardVault's mount vs gocryptfs, securefs, CryFS, JuiceFS and the bare disk on gocryptfs's canonical workload.",
+        discussion: """
+            Every target gets a fresh instance per iteration under --dir (created, mounted, torn down): \
+            shardvault (4+2 over 6 directories, next to this binary or --shardvault), native (a plain \
+            directory), gocryptfs, securefs, cryfs, juicefs, and path:/some/dir. A target whose tool is \
+            missing is skipped with the reason. Phases: write (stream + fsync), read (cold), untar, \
+            ls (ls -lR), md5 (md5sum -c of every file), rm (rm -rf); each checks its result. The kernel \
+            tree is cut from /usr/src/linux-source-*.tar.xz once and cached. Cold reads drop the page \
+            cache system-wide (root only). Ctrl-C unmounts everything before exiting. Method and \
+            results: docs/BENCHMARKS.md.
+            """)
+
+    @OptionGroup var common: BenchRunOptions
+
+    @Option(help: ArgumentHelp("Targets, comma-separated: \(TargetCatalog.builtInNames.joined(separator: ",")), path:/dir, or all.",
+                               valueName: "list"))
+    var targets = "all"
+
+    @Option(help: "Measured iterations per target (default 3; --samples is a synonym).")
+    var iterations: Int?
+
+    @Option(help: "Workload size: full (kernel tree without drivers/, 512 MiB stream), medium, tiny (smoke test).")
+    var scale: BenchScale = .full
+
+    @Option(name: .customLong("kernel-dirs"),
+            help: ArgumentHelp("Top-level kernel directories to untar instead of the scale's: fs,include,… or all,-drivers.",
+                               valueName: "list"))
+    var kernelDirectories: String?
+
+    @Option(help: ArgumentHelp("Kernel source tarball (default: newest \(KernelSubset.defaultSourceGlob)).", valueName: "file"))
+    var kernelSource: String?
+
+    @Option(name: .customLong("cache-dir"),
+            help: ArgumentHelp("Where kernel subsets are cached (default $XDG_CACHE_HOME or ~/.cache, /shardvault-bench).", valueName: "dir"))
+    var cacheDirectory: String?
+
+    @Option(name: .customLong("stream-mib"), help: ArgumentHelp("Stream file size in MiB instead of the scale's.", valueName: "MiB"))
+    var streamMiB: Int?
+
+    @Option(help: ArgumentHelp("Only these phases (and what they need): write,read,untar,ls,md5,rm.", valueName: "list"))
+    var phases: String?
+
+    @Flag(help: "Skip the untimed tiny-scale warm-up run per target.")
+    var noWarmup = false
+
+    @Option(help: ArgumentHelp("Also write the result tables as Markdown to this file.", valueName: "file"))
+    var markdown: String?
+
+    @Option(help: ArgumentHelp("The shardvault binary (default: next to this shardvault-bench).", valueName: "path"))
+    var shardvault: String?
+
+    @Option(name: .customLong("shardvault-mount-option"),
+            help: ArgumentHelp("Extra `shardvault mount -o` option (repeatable), to try settings.", valueName: "opt"))
+    var shardvaultMountOptions: [String] = []
+
+    func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if let streamMiB, streamMiB < 1 { throw ValidationError("--stream-mib must be at least 1") }
+        if let iterations, let samples = common.samples, iterations != samples {
+            throw ValidationError("--iterations and --samples are the same setting; give one")
+        }
+    }
+
+    func run() throws {
+        CleanupRegistry.shared.installSignalHandlers()
+        defer { CleanupRegistry.shared.runAll() }
+        let started = monotonicNanoseconds()
+        let scale = common.quick ? BenchScale.tiny : self.scale
+        let iterations = self.iterations ?? common.samples ?? (common.quick ? 1 : 3)
+        let streamBytes = streamMiB.map { $0 << 20 } ?? scale.streamBytes
+
+        // Targets: skipped ones are reported with their reason and cost nothing further.
+        let names = targets == "all" ? TargetCatalog.builtInNames
+            : targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var statuses: [CompareReport.TargetStatus] = []
+        var available: [BenchTarget] = []
+        for name in names {
+            let target = try TargetCatalog.make(name, shardvaultBinary: shardvault, shardvaultMountOptions: shardvaultMountOptions)
+            if let reason = target.unavailableReason() {
+                print("skipping \(name): \(reason)")
+                statuses.append(.init(name: name, status: .skipped, reason: reason))
+            } else {
+                available.append(target)
+                statuses.append(.init(name: name, status: .measured, description: target.describe()))
+            }
+        }
+        guard !available.isEmpty else { throw BenchError.setup("no target can run here (see the reasons above)") }
+
+        // The workload, and its tiny twin for the warm-up.
+        let selected = try selectPhases(CanonicalWorkload.allPhases(streamBytes: streamBytes),
+                                        names: phases.map { $0.split(separator: ",").map(String.init) })
+        let needsTree = selected.contains { CanonicalWorkload.treePhases.contains($0.name) }
+        let subset = needsTree ? try prepareSubset(kernelDirectories ?? scale.kernelSelection) : nil
+        let workload = CanonicalWorkload(streamBytes: streamBytes, subset: subset, phases: selected)
+        let warmup = try (noWarmup || common.quick) ? nil : CanonicalWorkload(
+            streamBytes: BenchScale.tiny.streamBytes,
+            subset: needsTree ? prepareSubset(BenchScale.tiny.kernelSelection) : nil,
+            phases: try selectPhases(CanonicalWorkload.allPhases(streamBytes: BenchScale.tiny.streamBytes),
+                                     names: selected.map(\.name)))
+
+        let base = common.dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        let scratch = try ScratchDirectory(under: base, prefix: "shardvault-compare")
+        defer { scratch.finish(keep: common.keep) }
+        let coldUnavailable = common.coldUnavailable
+        let host = HostInfo.probe(directory: scratch.path)
+        let configuration = CompareReport.Configuration(
+            workload: workload.name, scale: kernelDirectories == nil && streamMiB == nil ? scale.rawValue : "custom",
+            iterations: iterations, warmup: warmup != nil, phases: selected, streamBytes: streamBytes,
+            kernelSubset: subset, coldCache: coldUnavailable.map { "warm (not dropped: \($0))" } ?? "drop_caches",
+            command: Self.commandLine(), scratchDirectory: scratch.path)
+        let reporter = BenchReporter(report: CompareReport(startedAt: ISO8601DateFormatter().string(from: Date()), host: host,
+                                                           configuration: configuration, targets: statuses),
+                                     rateLabel: "ops/s")
+
+        print("shardvault-bench \(BenchVersion.string) compare: \(workload.name) workload, \(configuration.scale) scale, "
+              + "\(iterations) iteration(s)\(warmup == nil ? "" : " + warm-up")")
+        print("host: \(host.hostname), \(host.cores) cores, \(host.memoryBytes >> 20) MiB, kernel \(host.kernel); "
+              + "\(host.filesystem) at \(scratch.path); load \(host.loadAverageAtStart ?? "?")")
+        print("workload: \(workload.summary); cold read: \(configuration.coldCache)")
+        for target in available { print("  \(target.name): \(target.describe())") }
+        print("")
+
+        let runner = CompareRunner(targets: available, workload: workload, warmup: warmup, iterations: iterations,
+                                   scratch: scratch.path, keep: common.keep, coldCacheUnavailable: coldUnavailable)
+        runner.run()
+        collect(runner, into: reporter, phases: selected)
+
+        reporter.report.host.loadAverageAtEnd = HostInfo.loadAverage()
+        reporter.report.durationSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        CompareTables.printAll(reporter.report)
+        print("")
+        print(String(format: "finished in %.1f s", reporter.report.durationSeconds)
+              + "; load average \(reporter.report.host.loadAverageAtEnd ?? "?")")
+        try common.writeJSON(of: reporter)
+        if let markdown {
+            try CompareTables.markdown(reporter.report).write(toFile: markdown, atomically: true, encoding: .utf8)
+            print("wrote \(markdown)")
+        }
+        if runner.anyFailure { throw ExitCode(1) }
+    }
+
+    /// Each target's status from its runs, measurements per (phase, target) from the passed
+    /// iterations, then the ratios.
+    private func collect(_ runner: CompareRunner, into reporter: BenchReporter<CompareReport>, phases: [WorkloadPhase]) {
+        reporter.report.runs = runner.runs
+        for index in reporter.report.targets.indices where reporter.report.targets[index].status == .measured {
+            let name = reporter.report.targets[index].name
+            let runs = runner.measuredRuns(of: name)
+            let failures = runner.runs.filter { $0.target == name && $0.failure != nil }
+            let passed = runs.filter { $0.failure == nil }.count
+            reporter.report.targets[index].passedIterations = passed
+            reporter.report.targets[index].ranIterations = runs.count
+            if passed == 0 {
+                reporter.report.targets[index].status = .failed
+            } else if passed < runs.count {
+                reporter.report.targets[index].status = .partial
+            }
+            if let dropped = runner.dropped[name] {
+                reporter.report.targets[index].reason = "set-up failed, not run again: \(dropped)"
+            } else if let first = failures.first {
+                let where_ = first.iteration == 0 ? "the warm-up" : "iteration \(first.iteration)"
+                reporter.report.targets[index].reason = "\(failures.count) failed run(s); first, in \(where_): \(first.failure!)"
+            }
+        }
+        print("")
+        for phase in phases {
+            for target in reporter.report.measuredTargets {
+                let samples = reporter.report.passedSamples(phase: phase.name, target: target).sorted { $0.key < $1.key }.map(\.value)
+                guard !samples.isEmpty else { continue }
+                reporter.add(Measurement(
+                    name: CompareReport.resultName(workload: reporter.report.configuration.workload, phase: phase.name, target: target),
+                    unit: phase.unit.rawValue, values: samples.map { $0.value(in: phase.unit) },
+                    operations: samples.map(\.operations), bytes: samples.map(\.bytes), seconds: samples.map(\.seconds),
+                    note: phase.method))
+            }
+        }
+        reporter.report.ratios = CompareRatios.make(reporter.report)
+    }
+
+    private func prepareSubset(_ selection: String) throws -> KernelSubset {
+        guard let source = kernelSource ?? KernelSubset.defaultSource() else {
+            throw BenchError.setup("no kernel source: apt install linux-source-6.1 (make setup-bench), or --kernel-source FILE")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let cacheRoot = cacheDirectory ?? ((environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? "/tmp") + "/.cache"))
+            + "/shardvault-bench")
+        return try KernelSubset.prepare(source: source, selection: KernelSelection(parsing: selection), cacheRoot: cacheRoot)
+    }
+
+    /// This run's command line, shell-quoted where needed, to re-run it from the report.
+    static func commandLine() -> String {
+        CommandLine.arguments.map { argument in
+            argument.allSatisfy({ $0.isLetter || $0.isNumber || "-_./,:=+@".contains($0) }) ? argument
+                : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " ")
+    }
+}
