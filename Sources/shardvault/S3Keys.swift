@@ -8,6 +8,24 @@ struct S3Keys: ParsableCommand {
         commandName: "s3-keys",
         abstract: "Show or rotate the S3 key pair kept (encrypted) in the vault.",
         subcommands: [S3KeysShow.self, S3KeysRotate.self])
+
+    /// Opens the vault, gets a key pair from it with `credentials`, closes it (also on
+    /// failure) and prints the pair.
+    static func printCredentials(pool: VolumeArguments, passwordFile: String?,
+                                 _ credentials: (Vault) throws -> S3Credentials) throws {
+        let vault = try Vault(volumePaths: pool.volumes, password: try Passwords.existing(file: passwordFile),
+                              options: VaultSupport.oneShotOptions)
+        let pair: S3Credentials
+        do {
+            pair = try credentials(vault)
+        } catch {
+            try? vault.close()
+            throw error
+        }
+        try vault.close()
+        print("access key: \(pair.accessKeyID)")
+        print("secret key: \(pair.secretAccessKey)")
+    }
 }
 
 struct S3KeysShow: ParsableCommand {
@@ -21,22 +39,7 @@ struct S3KeysShow: ParsableCommand {
     @OptionGroup var pool: VolumeArguments
 
     func run() throws {
-        let vault = try Vault(volumePaths: pool.volumes, password: try Passwords.existing(file: passwordFile),
-                              options: VaultSupport.oneShotOptions)
-        let credentials: S3Credentials
-        do {
-            credentials = try S3CredentialStore.loadOrCreate(in: vault)
-        } catch {
-            try? vault.close()
-            throw error
-        }
-        try vault.close()
-        S3KeysShow.print(credentials)
-    }
-
-    static func print(_ credentials: S3Credentials) {
-        Swift.print("access key: \(credentials.accessKeyID)")
-        Swift.print("secret key: \(credentials.secretAccessKey)")
+        try S3Keys.printCredentials(pool: pool, passwordFile: passwordFile, S3CredentialStore.loadOrCreate)
     }
 }
 
@@ -52,16 +55,6 @@ struct S3KeysRotate: ParsableCommand {
     @OptionGroup var pool: VolumeArguments
 
     func run() throws {
-        let vault = try Vault(volumePaths: pool.volumes, password: try Passwords.existing(file: passwordFile),
-                              options: VaultSupport.oneShotOptions)
-        let credentials: S3Credentials
-        do {
-            credentials = try S3CredentialStore.rotate(in: vault)
-        } catch {
-            try? vault.close()
-            throw error
-        }
-        try vault.close()
-        S3KeysShow.print(credentials)
+        try S3Keys.printCredentials(pool: pool, passwordFile: passwordFile, S3CredentialStore.rotate)
     }
 }
