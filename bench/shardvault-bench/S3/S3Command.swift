@@ -76,7 +76,7 @@ struct S3Command: ParsableCommand {
         let commandLine = (["shardvault-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let configuration = S3Report.Configuration(
             settings: settings,
-            objectsPerSample: Dictionary(settings.sizes.map { (sizeLabel($0), settings.objectsPerSample(size: $0)) }) { $1 },
+            objectsPerSample: Dictionary(settings.sizes.map { (humanBytes($0), settings.objectsPerSample(size: $0)) }) { $1 },
             command: commandLine,
             client: "one Python process: boto3 (path-style, UNSIGNED-PAYLOAD, no checksums, thread pool) for S3; http.client for nginx",
             clientVersions: [:])

@@ -35,11 +35,11 @@ struct S3Report: CollectedReport {
 /// rates with N clients (ops/s), `TARGET.list.NkeysK` for listings (lists/s).
 enum S3ResultName {
     static func throughput(_ target: S3TargetKind, _ operation: String, _ size: Int) -> String {
-        "\(target.rawValue).\(operation).\(sizeLabel(size))"
+        "\(target.rawValue).\(operation).\(humanBytes(size))"
     }
 
     static func rate(_ target: S3TargetKind, _ operation: String, _ size: Int, clients: Int) -> String {
-        "\(target.rawValue).\(operation).\(sizeLabel(size)).c\(clients)"
+        "\(target.rawValue).\(operation).\(humanBytes(size)).c\(clients)"
     }
 
     static func list(_ target: S3TargetKind, keys: Int) -> String {

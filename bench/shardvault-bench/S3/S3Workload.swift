@@ -51,7 +51,7 @@ final class S3Workload {
             for size in settings.sizes {
                 let count = settings.objectsPerSample(size: size)
                 for server in rotated(iteration) {
-                    let prefix = "object-\(sizeLabel(size))/\(iteration)"
+                    let prefix = "object-\(humanBytes(size))/\(iteration)"
                     for operation in ["put", "get"] {
                         try measure(server.kind, S3ResultName.throughput(server.kind, operation, size), unit: "MB/s",
                                     command("\(operation)", server.kind, prefix: prefix, size: size, count: count, clients: 1))
@@ -59,7 +59,7 @@ final class S3Workload {
                     try attempt(server.kind, "delete") { try driver.send(command("delete", server.kind, prefix: prefix)) }
                 }
                 try measureNginx(S3ResultName.throughput(.nginx, "get", size), unit: "MB/s",
-                                 prefix: "object-\(sizeLabel(size))", size: size, count: count, clients: 1)
+                                 prefix: "object-\(humanBytes(size))", size: size, count: count, clients: 1)
             }
             let size = settings.opsObjectBytes
             for clients in settings.opsClients {
@@ -89,7 +89,7 @@ final class S3Workload {
     private func prepareStaticFiles() throws {
         guard let nginx, let documentRoot = nginx.documentRoot else { return }
         var files: [(prefix: String, size: Int, count: Int)] = settings.sizes.map {
-            ("object-\(sizeLabel($0))", $0, settings.objectsPerSample(size: $0))
+            ("object-\(humanBytes($0))", $0, settings.objectsPerSample(size: $0))
         }
         files.append(("ops", settings.opsObjectBytes, settings.opsPerSample))
         for (prefix, size, count) in files {
