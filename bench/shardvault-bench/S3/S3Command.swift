@@ -108,6 +108,12 @@ struct S3Command: ParsableCommand {
             }
         }
         print("")
+        if servers.isEmpty {
+            // Nothing to start the driver for; the reports still record why.
+            print("nothing to measure: every target was skipped")
+            try common.writeJSON(of: reporter)
+            return true
+        }
 
         let driver = try S3Driver(python: python, directory: root)
         defer { driver.close() }
