@@ -57,6 +57,9 @@ extension Vault {
                 writeBacks.group.leave()
             }
             file.writeBackScheduled = false
+            // Closed for good meanwhile: reopened, unlinked and closed again takes the
+            // unlinked path, which drops the buffered bytes and frees the inode.
+            guard openFiles.file(file.inode) === file else { return }
             let flushed = Result { () throws(VaultError) in try flush(file) }
             let closed = Result { () throws(VaultError) in try finishClose(file) }
             for case let .failure(error) in [flushed, closed] {

@@ -61,4 +61,24 @@ import Testing
         #expect(try vault.readdir(root, after: 0).isEmpty)
         #expect(try vault.fsck(repair: false).isClean)
     }
+
+    /// Close (write-back queued), reopen, unlink, close: the second close frees the inode, so
+    /// the queued write-back must let it be instead of failing (and failing the next sync)
+    /// with "inode does not exist". Found by DifferentialTests under load.
+    @Test func aWriteBackQueuedForAFileFreedMeanwhileDoesNothing() throws {
+        let fixture = try VaultFixture(k: 2, m: 1)
+        let vault = fixture.vault!
+        for index in 0 ..< 60 {
+            let name = "churn-\(index)"
+            let (inode, _) = try vault.mknod(root, name, kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+            try fixture.write(inode, at: 0, pattern(40_000, index))  // closed: write-back queued
+            let again = try vault.open(inode)
+            try vault.unlink(root, name)
+            try vault.release(again)  // the unlinked path frees the inode
+        }
+        try vault.sync()
+        #expect(try vault.readdir(root, after: 0).isEmpty)
+        try fixture.reopen()
+        #expect(try fixture.vault.fsck(repair: false).isClean)
+    }
 }
