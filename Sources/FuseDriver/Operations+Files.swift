@@ -90,7 +90,9 @@ extension FuseFilesystem {
         fuse_reply_write(request, size)
     }
 
-    /// close(2) of one descriptor: buffered data goes to the pool so errors reach close().
+    /// close(2) of one descriptor: reports a write-back failure already known for the file.
+    /// The data itself is written back after the last close (write-behind); fsync and syncfs
+    /// are where durability and its errors are promised.
     func flush(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
         if let failure = vault.takeWriteBackFailure(try OpenFileBox.borrow(file).handle) { throw failure }
         Self.replyOK(request)
