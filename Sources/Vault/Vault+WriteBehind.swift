@@ -62,7 +62,7 @@ extension Vault {
             guard openFiles.file(file.inode) === file else { return }
             let flushed = Result { () throws(VaultError) in try flush(file) }
             let closed = Result { () throws(VaultError) in try finishClose(file) }
-            for case let .failure(error) in [flushed, closed] {
+            for case let .failure(error) in [flushed, closed] where !isGone(file) {
                 writeBacks.record(error)
                 // A reopened file hears of it at its next flush or fsync too.
                 if file.writebackError == nil { file.writebackError = error }
@@ -81,6 +81,12 @@ extension Vault {
         }) {
             freeAfterDurable(freed)
         }
+    }
+
+    /// The file's inode no longer exists (unlinked and freed while its write-back waited):
+    /// its buffered bytes belonged to nothing, so failing to write them is no failure.
+    private func isGone(_ file: OpenFile) -> Bool {
+        (try? read { (namespace) throws(VaultError) in try namespace.attributes(file.inode) }) == nil
     }
 
     private func isUnlinked(_ file: OpenFile) throws(VaultError) -> Bool {
