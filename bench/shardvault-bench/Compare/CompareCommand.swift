@@ -132,8 +132,23 @@ struct CompareCommand: ParsableCommand {
 
         let runner = CompareRunner(targets: available, workload: workload, warmup: warmup, iterations: iterations,
                                    scratch: scratch.path, keep: common.keep, coldCacheUnavailable: coldUnavailable)
+        // Reports are rewritten after every run, so a run killed hours in keeps what it measured.
+        let totalRuns = available.count * (iterations + (warmup == nil ? 0 : 1))
+        runner.afterEachRun = { [common, markdown] runner in
+            var snapshot = reporter.report.summarized(runs: runner.runs, dropped: runner.dropped)
+            snapshot.host.loadAverageAtEnd = HostInfo.loadAverage()
+            snapshot.durationSeconds = Double(monotonicNanoseconds() - started) / 1e9
+            snapshot.notes.append("INCOMPLETE: written after \(runner.runs.count) of \(totalRuns) runs; the finished run replaces it")
+            if let json = common.json { try? writeReportJSON(snapshot, to: json) }
+            if let markdown { try? CompareTables.markdown(snapshot).write(toFile: markdown, atomically: true, encoding: .utf8) }
+        }
         runner.run()
-        collect(runner, into: reporter, phases: selected)
+        let summary = reporter.report.summarized(runs: runner.runs, dropped: runner.dropped)
+        reporter.report.targets = summary.targets
+        reporter.report.runs = summary.runs
+        print("")
+        for measurement in summary.results { reporter.add(measurement) }
+        reporter.report.ratios = summary.ratios
 
         reporter.report.host.loadAverageAtEnd = HostInfo.loadAverage()
         reporter.report.durationSeconds = Double(monotonicNanoseconds() - started) / 1e9
@@ -147,44 +162,6 @@ struct CompareCommand: ParsableCommand {
             print("wrote \(markdown)")
         }
         if runner.anyFailure { throw ExitCode(1) }
-    }
-
-    /// Each target's status from its runs, measurements per (phase, target) from the passed
-    /// iterations, then the ratios.
-    private func collect(_ runner: CompareRunner, into reporter: BenchReporter<CompareReport>, phases: [WorkloadPhase]) {
-        reporter.report.runs = runner.runs
-        for index in reporter.report.targets.indices where reporter.report.targets[index].status == .measured {
-            let name = reporter.report.targets[index].name
-            let runs = runner.measuredRuns(of: name)
-            let failures = runner.runs.filter { $0.target == name && $0.failure != nil }
-            let passed = runs.filter { $0.failure == nil }.count
-            reporter.report.targets[index].passedIterations = passed
-            reporter.report.targets[index].ranIterations = runs.count
-            if passed == 0 {
-                reporter.report.targets[index].status = .failed
-            } else if passed < runs.count {
-                reporter.report.targets[index].status = .partial
-            }
-            if let dropped = runner.dropped[name] {
-                reporter.report.targets[index].reason = "set-up failed, not run again: \(dropped)"
-            } else if let first = failures.first {
-                let where_ = first.iteration == 0 ? "the warm-up" : "iteration \(first.iteration)"
-                reporter.report.targets[index].reason = "\(failures.count) failed run(s); first, in \(where_): \(first.failure!)"
-            }
-        }
-        print("")
-        for phase in phases {
-            for target in reporter.report.measuredTargets {
-                let samples = reporter.report.passedSamples(phase: phase.name, target: target).sorted { $0.key < $1.key }.map(\.value)
-                guard !samples.isEmpty else { continue }
-                reporter.add(Measurement(
-                    name: CompareReport.resultName(workload: reporter.report.configuration.workload, phase: phase.name, target: target),
-                    unit: phase.unit.rawValue, values: samples.map { $0.value(in: phase.unit) },
-                    operations: samples.map(\.operations), bytes: samples.map(\.bytes), seconds: samples.map(\.seconds),
-                    note: phase.method))
-            }
-        }
-        reporter.report.ratios = CompareRatios.make(reporter.report)
     }
 
     private func prepareSubset(_ selection: String) throws -> KernelSubset {

@@ -143,3 +143,41 @@ enum CompareRatios {
         report.ratios.first { $0.name == "\(phase): \(numerator) vs \(denominator)" }
     }
 }
+
+extension CompareReport {
+    /// This report with `runs` in it: each target's status (measured, partial, failed), one
+    /// measurement per (phase, target) from the passed iterations, and the ratios.
+    func summarized(runs: [Run], dropped: [String: String]) -> CompareReport {
+        var report = self
+        report.runs = runs
+        for index in report.targets.indices where report.targets[index].status != .skipped {
+            let name = report.targets[index].name
+            let measured = runs.filter { $0.target == name && $0.iteration > 0 }
+            let failures = runs.filter { $0.target == name && $0.failure != nil }
+            let passed = measured.filter { $0.failure == nil }.count
+            report.targets[index].passedIterations = passed
+            report.targets[index].ranIterations = measured.count
+            report.targets[index].status = passed == 0 ? .failed : passed < measured.count ? .partial : .measured
+            if let reason = dropped[name] {
+                report.targets[index].reason = "set-up failed, not run again: \(reason)"
+            } else if let first = failures.first {
+                let place = first.iteration == 0 ? "the warm-up" : "iteration \(first.iteration)"
+                report.targets[index].reason = "\(failures.count) failed run(s); first, in \(place): \(first.failure!)"
+            }
+        }
+        report.results = []
+        for phase in configuration.phases {
+            for target in report.measuredTargets {
+                let samples = report.passedSamples(phase: phase.name, target: target).sorted { $0.key < $1.key }.map(\.value)
+                guard !samples.isEmpty else { continue }
+                report.results.append(Measurement(
+                    name: Self.resultName(workload: configuration.workload, phase: phase.name, target: target),
+                    unit: phase.unit.rawValue, values: samples.map { $0.value(in: phase.unit) },
+                    operations: samples.map(\.operations), bytes: samples.map(\.bytes), seconds: samples.map(\.seconds),
+                    note: phase.method))
+            }
+        }
+        report.ratios = CompareRatios.make(report)
+        return report
+    }
+}

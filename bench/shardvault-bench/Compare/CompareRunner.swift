@@ -22,6 +22,8 @@ final class CompareRunner {
     private(set) var runs: [CompareReport.Run] = []
     /// Targets whose set-up failed, with the reason: not run again.
     private(set) var dropped: [String: String] = [:]
+    /// Called after every run (progressive reports).
+    var afterEachRun: ((CompareRunner) -> Void)?
 
     init(targets: [BenchTarget], workload: Workload, warmup: Workload?, iterations: Int, scratch: String,
          keep: Bool, coldCacheUnavailable: String?) {
@@ -98,5 +100,6 @@ final class CompareRunner {
         print(String(format: " | teardown %.1f s", run.teardownSeconds))
         fflush(nil)
         runs.append(run)
+        afterEachRun?(self)
     }
 }

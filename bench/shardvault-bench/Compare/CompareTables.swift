@@ -40,8 +40,7 @@ enum CompareTables {
         // Not a phase (no ratios): the time daemons need after the workload, deferred work included.
         table.rows.append(["unmount (until exit)", "s"] + targets.map { target in
             let seconds = report.runs.filter { $0.target == target && $0.iteration > 0 && $0.failure == nil }.map(\.unmountSeconds)
-            return seconds.allSatisfy({ $0 < 0.005 }) ? "-" : cell(Measurement(name: "", unit: "s", values: seconds, operations: seconds.map { _ in 1 },
-                                                            bytes: seconds.map { _ in 0 }, seconds: seconds))
+            return seconds.allSatisfy({ $0 < 0.005 }) ? "-" : cell(values: seconds)
         })
         // How many iterations the numbers come from: a failed run gives none.
         table.rows.append(["iterations passed", ""] + targets.map { target in
@@ -53,10 +52,13 @@ enum CompareTables {
     }
 
     /// "12.3 (11.9–13.0)", or the bare median for a single iteration.
-    static func cell(_ measurement: Measurement) -> String {
-        let median = ResultTable.format(measurement.median)
-        guard measurement.samples.count > 1 else { return median }
-        return "\(median) (\(ResultTable.format(measurement.min))–\(ResultTable.format(measurement.max)))"
+    static func cell(_ measurement: Measurement) -> String { cell(values: measurement.samples) }
+
+    static func cell(values: [Double]) -> String {
+        guard let low = values.min(), let high = values.max() else { return "-" }
+        let median = ResultTable.format(Measurement.median(values))
+        guard values.count > 1 else { return median }
+        return "\(median) (\(ResultTable.format(low))–\(ResultTable.format(high)))"
     }
 
     static func ratioCell(_ ratio: Ratio?) -> String {

@@ -29,15 +29,9 @@ final class ScratchDirectory {
     /// Removes `path` unless something is still mounted below it: recursing into a live mount
     /// would delete the filesystem's contents through it (or fail on a dead one).
     static func remove(_ path: String) {
-        if let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
-            let below = path + "/"
-            for line in table.split(separator: "\n") {
-                let fields = line.split(separator: " ")
-                if fields.count > 4 && fields[4].hasPrefix(below) {
-                    FileHandle.standardError.write(Data("not removing \(path): \(fields[4]) is still mounted\n".utf8))
-                    return
-                }
-            }
+        if let mounted = FuseDaemon.mountPoints().first(where: { $0.hasPrefix(path + "/") }) {
+            FileHandle.standardError.write(Data("not removing \(path): \(mounted) is still mounted\n".utf8))
+            return
         }
         // rm -rf rather than FileManager: it carries on past entries that vanish meanwhile.
         if let remover = try? ChildProcess.spawn("rm", ["-rf", "--one-file-system", path]).0 {

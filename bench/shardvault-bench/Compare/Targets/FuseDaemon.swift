@@ -110,13 +110,20 @@ final class FuseDaemon {
         }
     }
 
-    /// True when `path` is a mount point (field 5 of /proc/self/mountinfo; spaces are octal-escaped there).
+    /// True when `path` is a mount point.
     static func isMounted(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        let escaped = path.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")
-        return table.split(separator: "\n").contains { line in
+        mountPoints().contains(path)
+    }
+
+    /// Every mount point this process sees: field 5 of /proc/self/mountinfo, with the octal
+    /// escapes of space, tab, newline and backslash decoded.
+    static func mountPoints() -> [String] {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return table.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4] == escaped
+            guard fields.count > 4 else { return nil }
+            return fields[4].replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
+                .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
         }
     }
 }
