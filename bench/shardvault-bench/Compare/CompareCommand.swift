@@ -26,6 +26,18 @@ struct CompareCommand: ParsableCommand {
                                valueName: "list"))
     var targets = "all"
 
+    @Option(help: ArgumentHelp("What to run: \(WorkloadCatalog.suites.joined(separator: "|")) (default canonical).",
+                               valueName: "suite"))
+    var suite = "canonical"
+
+    @Option(help: ArgumentHelp("Only these workloads, comma-separated, instead of a suite: \(WorkloadCatalog.workloadNames.joined(separator: ",")).",
+                               valueName: "list"))
+    var workload: String?
+
+    /// The smoke test's proof that verification works: every run damages a file it then checks.
+    @Flag(help: .hidden)
+    var injectCorruption = false
+
     @Option(help: "Measured iterations per target (default 3; --samples is a synonym).")
     var iterations: Int?
 
@@ -69,6 +81,23 @@ struct CompareCommand: ParsableCommand {
         if let iterations, let samples = common.samples, iterations != samples {
             throw ValidationError("--iterations and --samples are the same setting; give one")
         }
+        guard WorkloadCatalog.suites.contains(suite) else {
+            throw ValidationError("unknown suite \(suite) (suites: \(WorkloadCatalog.suites.joined(separator: ", ")))")
+        }
+        if phases != nil, workloadNames != ["canonical"] {
+            throw ValidationError("--phases selects phases of the canonical workload only")
+        }
+    }
+
+    /// The workloads this run measures, in order.
+    var workloadNames: [String] {
+        if let workload { return workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        switch suite {
+        case "workloads": return WorkloadCatalog.realistic.map(\.name)
+        case "fio": return WorkloadCatalog.fio.map(\.name)
+        case "all": return WorkloadCatalog.workloadNames
+        default: return ["canonical"]
+        }
     }
 
     func run() throws {
@@ -97,16 +126,11 @@ struct CompareCommand: ParsableCommand {
         guard !available.isEmpty else { throw BenchError.setup("no target can run here (see the reasons above)") }
 
         // The workload, and its tiny twin for the warm-up.
-        let selected = try selectPhases(CanonicalWorkload.allPhases(streamBytes: streamBytes),
-                                        names: phases.map { $0.split(separator: ",").map(String.init) })
-        let needsTree = selected.contains { CanonicalWorkload.treePhases.contains($0.name) }
-        let subset = needsTree ? try prepareSubset(kernelDirectories ?? scale.kernelSelection) : nil
-        let workload = CanonicalWorkload(streamBytes: streamBytes, subset: subset, phases: selected)
-        let warmup = try (noWarmup || common.quick) ? nil : CanonicalWorkload(
-            streamBytes: BenchScale.tiny.streamBytes,
-            subset: needsTree ? prepareSubset(BenchScale.tiny.kernelSelection) : nil,
-            phases: try selectPhases(CanonicalWorkload.allPhases(streamBytes: BenchScale.tiny.streamBytes),
-                                     names: selected.map(\.name)))
+        let workload = try makeSuite(scale: scale, streamBytes: streamBytes, kernelSelection: kernelDirectories)
+        let warmup = try (noWarmup || common.quick) ? nil
+            : makeSuite(scale: .tiny, streamBytes: BenchScale.tiny.streamBytes, kernelSelection: nil)
+        let selected = workload.phases
+        let subset = workload.members.compactMap { ($0 as? CanonicalWorkload)?.subset }.first
 
         let base = common.dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         let scratch = try ScratchDirectory(under: base, prefix: "shardvault-compare")
@@ -132,6 +156,7 @@ struct CompareCommand: ParsableCommand {
 
         let runner = CompareRunner(targets: available, workload: workload, warmup: warmup, iterations: iterations,
                                    scratch: scratch.path, keep: common.keep, coldCacheUnavailable: coldUnavailable)
+        runner.injectCorruption = injectCorruption
         // Reports are rewritten after every run, so a run killed hours in keeps what it measured.
         let totalRuns = available.count * (iterations + (warmup == nil ? 0 : 1))
         runner.afterEachRun = { [common, markdown] runner in
@@ -162,6 +187,20 @@ struct CompareCommand: ParsableCommand {
             print("wrote \(markdown)")
         }
         if runner.anyFailure { throw ExitCode(1) }
+    }
+
+    /// The suite named by `--suite`/`--workload` at `scale`; canonical honours `--phases` and
+    /// cuts its kernel subset (`kernelSelection`, or the scale's) only when a tree phase runs.
+    private func makeSuite(scale: BenchScale, streamBytes: Int, kernelSelection: String?) throws -> WorkloadSuite {
+        let members: [Workload] = try workloadNames.map { name in
+            guard name == "canonical" else { return try WorkloadCatalog.make(name, scale: scale) }
+            let selected = try selectPhases(CanonicalWorkload.allPhases(streamBytes: streamBytes),
+                                            names: phases.map { $0.split(separator: ",").map(String.init) })
+            let needsTree = selected.contains { CanonicalWorkload.treePhases.contains($0.name) }
+            let subset = needsTree ? try prepareSubset(kernelSelection ?? scale.kernelSelection) : nil
+            return CanonicalWorkload(streamBytes: streamBytes, subset: subset, phases: selected)
+        }
+        return WorkloadSuite(name: workload ?? suite, members: members)
     }
 
     private func prepareSubset(_ selection: String) throws -> KernelSubset {

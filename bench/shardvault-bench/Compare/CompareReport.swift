@@ -5,6 +5,7 @@ import Foundation
 /// what happened to each target and each run.
 struct CompareReport: CollectedReport {
     struct Configuration: Codable {
+        /// The suite or workload list asked for ("canonical", "workloads", "ide,tree").
         var workload: String
         var scale: String
         var iterations: Int
@@ -63,18 +64,19 @@ struct CompareReport: CollectedReport {
     var configuration: Configuration
     var targets: [TargetStatus] = []
     var runs: [Run] = []
-    /// One per (phase, target): `canonical.<phase>.<target>`, one sample per passed iteration.
+    /// One per (phase, target): `<workload>.<phase>.<target>`, one sample per passed iteration.
     var results: [Measurement] = []
     /// Speed ratios (>1: the numerator target is faster), see `CompareRatios`.
     var ratios: [Ratio] = []
     var notes: [String] = []
 
-    static func resultName(workload: String, phase: String, target: String) -> String {
-        "\(workload).\(phase).\(target)"
+    /// `phase` is qualified by its workload (`WorkloadSuite`): "canonical.write".
+    static func resultName(phase: String, target: String) -> String {
+        "\(phase).\(target)"
     }
 
     func measurement(phase: String, target: String) -> Measurement? {
-        let name = Self.resultName(workload: configuration.workload, phase: phase, target: target)
+        let name = Self.resultName(phase: phase, target: target)
         return results.first { $0.name == name }
     }
 
@@ -171,7 +173,7 @@ extension CompareReport {
                 let samples = report.passedSamples(phase: phase.name, target: target).sorted { $0.key < $1.key }.map(\.value)
                 guard !samples.isEmpty else { continue }
                 report.results.append(Measurement(
-                    name: Self.resultName(workload: configuration.workload, phase: phase.name, target: target),
+                    name: Self.resultName(phase: phase.name, target: target),
                     unit: phase.unit.rawValue, values: samples.map { $0.value(in: phase.unit) },
                     operations: samples.map(\.operations), bytes: samples.map(\.bytes), seconds: samples.map(\.seconds),
                     note: phase.method))

@@ -19,6 +19,8 @@ final class CompareRunner {
     let scratch: String
     let keep: Bool
     let coldCacheUnavailable: String?
+    /// `--inject-corruption`: every run damages a file before verifying it (the smoke test).
+    var injectCorruption = false
     private(set) var runs: [CompareReport.Run] = []
     /// Targets whose set-up failed, with the reason: not run again.
     private(set) var dropped: [String: String] = [:]
@@ -77,11 +79,14 @@ final class CompareRunner {
             run.setupSeconds = Double(monotonicNanoseconds() - start) / 1e9
             print(String(format: " set-up %.1f s", run.setupSeconds), terminator: "")
             fflush(nil)
-            let context = WorkloadContext(coldCacheUnavailable: coldCacheUnavailable, logDirectory: logs) { phase, sample in
+            let live = instance!
+            var context = WorkloadContext(coldCacheUnavailable: coldCacheUnavailable, logDirectory: logs) { phase, sample in
                 print(" | \(phase.name) \(ResultTable.format(sample.value(in: phase.unit))) \(phase.unit.rawValue)", terminator: "")
                 fflush(nil)
             }
-            run.samples = try workload.run(in: instance!.directory, context: context)
+            context.remount = { try live.remount() }
+            context.injectCorruption = injectCorruption
+            run.samples = try workload.run(in: live.directory, context: context)
         } catch {
             // After Ctrl-C, errors are the cleanup's doing; the signal thread reports and exits.
             CleanupRegistry.shared.parkIfInterrupted()

@@ -22,14 +22,30 @@ protocol BenchTarget: AnyObject {
 class TargetInstance {
     let directory: String
     /// The FUSE daemon serving `directory`, nil for plain directories.
-    let daemon: FuseDaemon?
+    private(set) var daemon: FuseDaemon?
+    /// Mounts the same instance again (same files, same options): what `remount` calls.
+    private let mountAgain: (() throws -> FuseDaemon)?
 
-    init(directory: String, daemon: FuseDaemon?) {
+    init(directory: String, daemon: FuseDaemon?, mountAgain: (() throws -> FuseDaemon)? = nil) {
         self.directory = directory
         self.daemon = daemon
+        self.mountAgain = mountAgain
     }
 
     var isFuse: Bool { daemon != nil }
+
+    /// Unmounts and mounts the instance again, so nothing of the daemon's caches survives (the
+    /// `coldstart` workload). Plain directories have no daemon: their page cache is dropped instead.
+    func remount() throws {
+        guard let daemon, let mountAgain else {
+            sync()
+            try PageCache.drop()
+            return
+        }
+        if let problem = daemon.stop() { throw BenchError.setup("remount: \(problem)") }
+        self.daemon = nil
+        self.daemon = try mountAgain()
+    }
 
     /// Unmounts (when mounted). Returns a teardown problem worth reporting (an unmount that
     /// needed force), or nil.
@@ -55,16 +71,17 @@ enum TargetSupport {
         }
     }
 
-    /// The instance for a fresh mount, working in a new `work` directory inside it; unmounts
-    /// again when that directory cannot be made.
-    static func mountedInstance(_ daemon: FuseDaemon) throws -> TargetInstance {
+    /// Mounts with `mount` and returns the instance, working in a new `work` directory inside the
+    /// mount; unmounts again when that directory cannot be made. `mount` is kept for `remount`.
+    static func mountedInstance(_ mount: @escaping () throws -> FuseDaemon) throws -> TargetInstance {
+        let daemon = try mount()
         let work = daemon.mountPoint + "/work"
         guard mkdir(work, 0o755) == 0 else {
             let error = BenchError.io("mkdir \(work)", errno)
             daemon.stop()
             throw error
         }
-        return TargetInstance(directory: work, daemon: daemon)
+        return TargetInstance(directory: work, daemon: daemon, mountAgain: mount)
     }
 
     /// Why a FUSE target cannot run here, when `tool` or FUSE itself is missing.

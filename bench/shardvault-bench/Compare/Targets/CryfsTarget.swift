@@ -28,9 +28,10 @@ final class CryfsTarget: BenchTarget {
         let environment = ["CRYFS_FRONTEND": "noninteractive", "CRYFS_NO_UPDATE_CHECK": "true",
                            "CRYFS_LOCAL_STATE_DIR": state]
         // Creation runs scrypt with CryFS's strong fixed settings: minutes on a loaded 2-core machine.
-        let daemon = try FuseDaemon("cryfs", ["-f", "--config", root + "/cryfs.config", base, mountPoint],
-                                    environment: environment, stdin: .file(passwordFile),
-                                    mountPoint: mountPoint, logPath: log, mountTimeout: 600)
-        return try TargetSupport.mountedInstance(daemon)
+        return try TargetSupport.mountedInstance {
+            try FuseDaemon("cryfs", ["-f", "--config", root + "/cryfs.config", base, mountPoint],
+                           environment: environment, stdin: .file(passwordFile),
+                           mountPoint: mountPoint, logPath: log, mountTimeout: 600)
+        }
     }
 }

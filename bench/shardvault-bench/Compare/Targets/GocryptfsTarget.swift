@@ -23,8 +23,9 @@ final class GocryptfsTarget: BenchTarget {
         try TargetSupport.makeDirectories(cipher, mountPoint)
         try TargetSupport.writeSecret(TargetSupport.password + "\n", to: passwordFile)
         try Command.run("gocryptfs", ["-init", "-q", "-scryptn", "10", "-passfile", passwordFile, cipher], log: log)
-        let daemon = try FuseDaemon("gocryptfs", ["-f", "-q", "-passfile", passwordFile, cipher, mountPoint],
-                                    mountPoint: mountPoint, logPath: log)
-        return try TargetSupport.mountedInstance(daemon)
+        return try TargetSupport.mountedInstance {
+            try FuseDaemon("gocryptfs", ["-f", "-q", "-passfile", passwordFile, cipher, mountPoint],
+                           mountPoint: mountPoint, logPath: log)
+        }
     }
 }

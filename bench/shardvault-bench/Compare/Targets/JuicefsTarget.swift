@@ -31,9 +31,10 @@ final class JuicefsTarget: BenchTarget {
                         environment: environment, log: log)
         try Command.run("juicefs", ["format", "--storage", "file", "--bucket", bucket, "--encrypt-rsa-key", key,
                                     metadata, "shardvault-bench"], environment: environment, log: log)
-        let daemon = try FuseDaemon("juicefs", ["mount", "--no-usage-report", "--cache-dir", root + "/cache",
-                                                metadata, mountPoint],
-                                    environment: environment, mountPoint: mountPoint, logPath: log)
-        return try TargetSupport.mountedInstance(daemon)
+        return try TargetSupport.mountedInstance {
+            try FuseDaemon("juicefs", ["mount", "--no-usage-report", "--cache-dir", root + "/cache",
+                                       metadata, mountPoint],
+                           environment: environment, mountPoint: mountPoint, logPath: log)
+        }
     }
 }

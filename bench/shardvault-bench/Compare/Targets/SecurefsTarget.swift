@@ -23,8 +23,9 @@ final class SecurefsTarget: BenchTarget {
         try TargetSupport.makeDirectories(data, mountPoint)
         try Command.run("securefs", ["create", "--pass", TargetSupport.password,
                                      "--pbkdf", "pkcs5-pbkdf2-hmac-sha256", "--rounds", "1000", data], log: log)
-        let daemon = try FuseDaemon("securefs", ["mount", "--pass", TargetSupport.password, data, mountPoint],
-                                    mountPoint: mountPoint, logPath: log)
-        return try TargetSupport.mountedInstance(daemon)
+        return try TargetSupport.mountedInstance {
+            try FuseDaemon("securefs", ["mount", "--pass", TargetSupport.password, data, mountPoint],
+                           mountPoint: mountPoint, logPath: log)
+        }
     }
 }

@@ -43,10 +43,11 @@ final class ShardVaultTarget: BenchTarget {
         try TargetSupport.makeDirectories(mountPoint)
         try TargetSupport.writeSecret(TargetSupport.password, to: passwordFile)
         try Command.run(binary, ["init", "--kdf", "test", "--password-file", passwordFile] + volumes, log: log)
-        let daemon = try FuseDaemon(
-            binary, ["mount", "--foreground", "--password-file", passwordFile]
-                + mountOptions.flatMap { ["-o", $0] } + volumes + [mountPoint],
-            mountPoint: mountPoint, logPath: log)
-        return try TargetSupport.mountedInstance(daemon)
+        return try TargetSupport.mountedInstance { [binary, mountOptions] in
+            try FuseDaemon(
+                binary, ["mount", "--foreground", "--password-file", passwordFile]
+                    + mountOptions.flatMap { ["-o", $0] } + volumes + [mountPoint],
+                mountPoint: mountPoint, logPath: log)
+        }
     }
 }

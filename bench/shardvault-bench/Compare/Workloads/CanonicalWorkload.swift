@@ -60,6 +60,7 @@ struct CanonicalWorkload: Workload {
             sync()
             record(PhaseSample(phase: "write", seconds: try stream.write(), bytes: streamBytes, operations: stream.blocks))
             if selected.contains("read") {
+                try context.willVerify([stream.path])
                 if context.coldCacheUnavailable == nil { try PageCache.drop() }
                 record(PhaseSample(phase: "read", seconds: try stream.read(), bytes: streamBytes, operations: stream.blocks))
             }
@@ -94,6 +95,7 @@ struct CanonicalWorkload: Workload {
         if selected.contains("md5") {
             sync()
             let log = context.logDirectory + "/md5sum.log"
+            if !selected.contains("read") { try context.willVerify(try subset.manifestFiles(in: directory)) }
             let check = try timed { try tool("md5sum", ["--quiet", "-c", subset.manifestPath], in: directory, log: log) }
             try expect(check.result, "md5sum -c (content differs from the tarball)", log: log)
             record(PhaseSample(phase: "md5", seconds: check.seconds, bytes: subset.fileBytes, operations: subset.files))

@@ -200,3 +200,13 @@ enum BenchScale: String, CaseIterable, Codable {
         }
     }
 }
+
+extension KernelSubset {
+    /// The files the manifest checks (md5sum lines "HASH  PATH"), as paths under `directory`.
+    func manifestFiles(in directory: String) throws -> [String] {
+        let text = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            line.range(of: "  ").map { directory + "/" + line[$0.upperBound...] }
+        }
+    }
+}

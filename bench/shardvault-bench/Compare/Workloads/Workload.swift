@@ -1,11 +1,16 @@
 import Foundation
 
-/// How a phase's value reads: a throughput (higher is better) or a duration (lower is better).
+/// How a phase's value reads: a throughput or a rate (higher is better), a duration or a
+/// latency (lower is better).
 enum PhaseUnit: String, Codable {
     case seconds = "s"
     case megabytesPerSecond = "MB/s"
+    /// Completed operations per second (`PhaseSample.operations` / `seconds`).
+    case operationsPerSecond = "ops/s"
+    /// A latency: the sample's `measured` value (a percentile of per-operation times).
+    case milliseconds = "ms"
 
-    var higherIsBetter: Bool { self == .megabytesPerSecond }
+    var higherIsBetter: Bool { self == .megabytesPerSecond || self == .operationsPerSecond }
 }
 
 /// One timed step of a workload ("untar"), the same on every target.
@@ -29,12 +34,18 @@ struct PhaseSample: Codable {
     var bytes: Int
     /// Files written/read, entries listed, files checked or removed.
     var operations: Int
+    /// The value itself when it is not derived from the counts (latency percentiles, in the
+    /// phase's unit).
+    var measured: Double? = nil
 
     /// The sample in its phase's unit.
     func value(in unit: PhaseUnit) -> Double {
+        if let measured { return measured }
         switch unit {
         case .seconds: return seconds
         case .megabytesPerSecond: return Double(bytes) / seconds / 1e6
+        case .operationsPerSecond: return Double(operations) / seconds
+        case .milliseconds: return seconds * 1e3
         }
     }
 }
@@ -47,6 +58,32 @@ struct WorkloadContext {
     var logDirectory: String
     /// Told each phase as it completes: progress lines on the terminal.
     var progress: (WorkloadPhase, PhaseSample) -> Void
+    /// Unmounts and mounts the target again (plain directories: drops the page cache), so the
+    /// next phase starts with every cache cold — the daemon's as well as the kernel's.
+    var remount: () throws -> Void = {}
+    /// Set by the hidden `--inject-corruption` flag (the smoke test): `willVerify` then damages
+    /// one file the workload wrote, to prove its verification fails the run.
+    var injectCorruption = false
+
+    /// Every workload calls this with the files it is about to verify, right before it checks
+    /// them. Normally it does nothing; with `injectCorruption` it flips one byte in the middle of
+    /// the first non-empty file, through the target, so a verification that works must fail.
+    func willVerify(_ files: [String]) throws {
+        guard injectCorruption else { return }
+        for path in files {
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw BenchError.io("open \(path) to corrupt it", errno) }
+            defer { close(fd) }
+            let size = lseek(fd, 0, SEEK_END)
+            guard size > 0 else { continue }
+            var byte: UInt8 = 0
+            guard pread(fd, &byte, 1, size / 2) == 1 else { throw BenchError.io("read \(path) to corrupt it", errno) }
+            byte ^= 0x5A
+            guard pwrite(fd, &byte, 1, size / 2) == 1 else { throw BenchError.io("corrupt \(path)", errno) }
+            return
+        }
+        throw BenchError.setup("--inject-corruption: none of the \(files.count) files to verify has a byte to corrupt")
+    }
 }
 
 /// A sequence of timed phases run in an empty directory of a target. Every phase checks its
