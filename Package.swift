@@ -117,5 +117,7 @@ let package = Package(
         // A real `shardvault serve --s3` on loopback, driven by boto3 / aws cli scripts in Tests/S3Tests/scripts,
         // plus in-process tests of the S3 door over a Vault (ETag refresh, key order, parsers).
         .testTarget(name: "S3Tests", dependencies: ["S3Server", "Vault", "VaultCrypto"], exclude: ["scripts"], swiftSettings: strict),
+        // The bench's own code (statistics, report writers, workload scaling), imported from the executable.
+        .testTarget(name: "BenchTests", dependencies: ["shardvault-bench"]),
     ]
 )
