@@ -9,11 +9,19 @@ extension Vault {
 
     /// Opens a regular file; the handle keeps an unlinked file readable until `release`.
     public func open(_ inode: InodeNumber) throws(VaultError) -> FileHandle {
-        let (attributes, content) = try read { (namespace) throws(VaultError) in
-            (try namespace.attributes(inode), try namespace.content(inode))
+        while true {
+            let seenRemovals = openFiles.removalCount
+            let (attributes, content) = try read { (namespace) throws(VaultError) in
+                (try namespace.attributes(inode), try namespace.content(inode))
+            }
+            // nil: a closed file's write-back recorded newer content and left the table
+            // between the read and now; what was read may be stale.
+            if let file = openFiles.retain(inode, seenRemovals: seenRemovals, create: {
+                OpenFile(inode: inode, size: attributes.size, content: content)
+            }) {
+                return FileHandle(file: file)
+            }
         }
-        let file = openFiles.retain(inode) { OpenFile(inode: inode, size: attributes.size, content: content) }
-        return FileHandle(file: file)
     }
 
     /// Closes a handle. The last one of a file hands its buffered data to write-behind

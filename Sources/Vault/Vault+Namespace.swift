@@ -44,13 +44,19 @@ extension Vault {
 
     /// getattr; an open file reports the size including writes not yet flushed.
     public func attributes(_ inode: InodeNumber) throws(VaultError) -> NodeAttributes {
-        var attributes = try read { (namespace) throws(VaultError) in try namespace.attributes(inode) }
-        if let file = openFiles.file(inode) {
-            file.lock.lock()
-            attributes.size = file.size
-            file.lock.unlock()
+        while true {
+            let seenRemovals = openFiles.removalCount
+            var attributes = try read { (namespace) throws(VaultError) in try namespace.attributes(inode) }
+            if let file = openFiles.file(inode) {
+                file.lock.lock()
+                attributes.size = file.size
+                file.lock.unlock()
+                return attributes
+            }
+            // Otherwise the recorded size is current, unless a file's last write-back
+            // recorded a newer one and left the table after the read (OpenFileTable.removals).
+            if openFiles.removalCount == seenRemovals { return attributes }
         }
-        return attributes
     }
 
     /// Entries after `cookie` (0 = from the start), names decrypted. "." and ".." are the

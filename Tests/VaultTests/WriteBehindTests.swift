@@ -81,4 +81,18 @@ import Testing
         try fixture.reopen()
         #expect(try fixture.vault.fsck(repair: false).isClean)
     }
+
+    /// An open that read the recorded content just before a write-back recorded newer content
+    /// and took its file out of the table must not build a file from what it read (stale
+    /// bytes and size: fsx read 32 stale bytes after close + open under load).
+    @Test func anOpenThatReadTheRecordBeforeALastWriteBackLeftReadsItAgain() throws {
+        let table = OpenFileTable()
+        let departing = try #require(table.retain(7, seenRemovals: table.removalCount) { OpenFile(inode: 7, size: 0, content: .inline([])) })
+        let seen = table.removalCount  // an open takes the count, then reads the record…
+        #expect(table.dropHandle(departing))
+        #expect(table.removeIfIdle(departing))  // …the write-back records and leaves…
+        #expect(table.retain(7, seenRemovals: seen) { OpenFile(inode: 7, size: 0, content: .inline([])) } == nil,
+                "…so what the open read may be stale and it must read again")
+        #expect(table.retain(7, seenRemovals: table.removalCount) { OpenFile(inode: 7, size: 0, content: .inline([])) } != nil)
+    }
 }

@@ -5,13 +5,34 @@ import Foundation
 final class OpenFileTable: @unchecked Sendable {
     private let lock = NSLock()
     private var files: [InodeNumber: OpenFile] = [:]
+    /// How many files have left the table. A file's last write-back records its content and
+    /// only then leaves, so a caller that read recorded state *before* finding no file here
+    /// may hold state older than what the departed file recorded; it compares this count
+    /// taken before its read with the count after, and reads again when they differ.
+    private var removals: UInt64 = 0
 
-    /// Counts a new handle of `inode`, creating its state on first open.
-    func retain(_ inode: InodeNumber, create: () -> OpenFile) -> OpenFile {
+    /// The count of removals so far; see `removals`.
+    var removalCount: UInt64 {
         lock.lock()
         defer { lock.unlock() }
-        let file = files[inode] ?? create()
-        files[inode] = file
+        return removals
+    }
+
+    /// Counts a new handle of `inode`. A file already in the table is shared; otherwise a new
+    /// one is made by `create` from recorded state read after `removalCount` returned
+    /// `seenRemovals` — unless a file left the table since, when nil tells the caller to read
+    /// the recorded state again.
+    func retain(_ inode: InodeNumber, seenRemovals: UInt64, create: () -> OpenFile) -> OpenFile? {
+        lock.lock()
+        defer { lock.unlock() }
+        let file: OpenFile
+        if let existing = files[inode] {
+            file = existing
+        } else {
+            guard removals == seenRemovals else { return nil }
+            file = create()
+            files[inode] = file
+        }
         file.handleCount += 1
         return file
     }
@@ -31,6 +52,7 @@ final class OpenFileTable: @unchecked Sendable {
         defer { lock.unlock() }
         guard file.handleCount == 0, files[file.inode] === file else { return false }
         files[file.inode] = nil
+        removals &+= 1
         return true
     }
 
