@@ -14,6 +14,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     private let temporaryPath: String
     /// Held open until `close`; its flock keeps a second pool (or process) out.
     private let lockDescriptor: Int32
+    public let filesystemID: UInt64?
     private let closed = Atomic<Bool>(false)
 
     /// Opens the volume at `path`, taking its lock. Clears uploads a previous process left behind.
@@ -29,6 +30,8 @@ public final class LocalVolume: Volume, @unchecked Sendable {
             throw PoolError.volumeLocked(path: path)
         }
         lockDescriptor = fd
+        var info = stat()
+        filesystemID = fstat(fd, &info) == 0 ? UInt64(info.st_dev) : nil
         try Self.createLayout(at: path)
         removeAbandonedUploads()
     }

@@ -14,11 +14,20 @@ public protocol Volume: AnyObject, Sendable {
     /// Calls `body` with the id of every committed shard on this volume.
     func forEachShard(_ body: (ObjectID) throws -> Void) throws
     /// Makes every committed shard durable (one flush for many deferred-durability puts).
+    /// For a local volume this flushes its whole filesystem, including other volumes on it.
     func sync() throws(VolumeIOError)
+    /// Volumes with the same id share the filesystem `sync` flushes, so one `sync` serves
+    /// them all (six directories of one disk need one flush, not six). nil: unknown, synced
+    /// on its own.
+    var filesystemID: UInt64? { get }
     /// Total and available bytes.
     func capacity() throws(VolumeIOError) -> VolumeCapacity
     /// Lets go of the volume (its lock, connections); later calls fail.
     func close()
+}
+
+extension Volume {
+    public var filesystemID: UInt64? { nil }
 }
 
 public struct VolumeCapacity: Sendable, Equatable {

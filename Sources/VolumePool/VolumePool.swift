@@ -80,11 +80,17 @@ public final class VolumePool: Sendable {
         Placement(objectID: id, volumeCount: totalShards)
     }
 
-    /// Makes every put made with `durable: false` durable, one flush per volume.
+    /// Makes every put made with `durable: false` durable, one flush per filesystem.
     public func sync() throws {
-        for slot in slots {
-            try slot.volume?.sync()
+        for volume in Self.onePerFilesystem(slots.compactMap(\.volume)) {
+            try volume.sync()
         }
+    }
+
+    /// The first of `volumes` on each filesystem, and every volume whose filesystem is unknown.
+    static func onePerFilesystem(_ volumes: [any Volume]) -> [any Volume] {
+        var seen = Set<UInt64>()
+        return volumes.filter { volume in volume.filesystemID.map { seen.insert($0).inserted } ?? true }
     }
 
     public var counters: PoolStatistics { statistics.withLock { $0 } }
