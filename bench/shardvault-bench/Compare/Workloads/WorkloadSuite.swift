@@ -58,6 +58,7 @@ enum WorkloadCatalog {
     /// The "workloads" suite, in run order (modelled on the oxbench realistic suite).
     static let realistic: [(name: String, make: Maker)] = [
         ("backup", { BackupWorkload(scale: $0) }),
+        ("photo", { PhotoWorkload(scale: $0) }),
         ("git", { GitWorkload(scale: $0) }),
         ("archive", { ArchiveWorkload(scale: $0) }),
     ]
