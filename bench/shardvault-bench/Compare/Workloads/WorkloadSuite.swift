@@ -59,6 +59,7 @@ enum WorkloadCatalog {
     static let realistic: [(name: String, make: Maker)] = [
         ("backup", { BackupWorkload(scale: $0) }),
         ("photo", { PhotoWorkload(scale: $0) }),
+        ("database", { DatabaseWorkload(scale: $0) }),
         ("git", { GitWorkload(scale: $0) }),
         ("archive", { ArchiveWorkload(scale: $0) }),
     ]
