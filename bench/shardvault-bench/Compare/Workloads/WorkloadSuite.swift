@@ -66,6 +66,8 @@ enum WorkloadCatalog {
 
     /// The "fio" suite.
     static let fio: [(name: String, make: Maker)] = [
+        ("fio-seq", { FioWorkload(scale: $0, pattern: .sequential) }),
+        ("fio-rand", { FioWorkload(scale: $0, pattern: .random) }),
     ]
 
     static let suites = ["canonical", "workloads", "fio", "s3", "micro", "all"]
