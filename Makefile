@@ -7,7 +7,7 @@ SWIFT_FLAGS ?=
 DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxxhash-dev \
                    pkg-config \
                    rsync git python3 xz-utils linux-source-6.1
-BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl
+BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl fio
 # S3 clients the S3 tests drive (Tests/S3Tests); boto3, requests and the aws cli come from pip when missing.
 S3_TEST_PACKAGES := s3cmd rclone s3fs
 

@@ -57,10 +57,17 @@ enum WorkloadCatalog {
 
     /// The "workloads" suite, in run order (modelled on the oxbench realistic suite).
     static let realistic: [(name: String, make: Maker)] = [
+        ("backup", { BackupWorkload(scale: $0) }),
+        ("photo", { PhotoWorkload(scale: $0) }),
+        ("database", { DatabaseWorkload(scale: $0) }),
+        ("git", { GitWorkload(scale: $0) }),
+        ("archive", { ArchiveWorkload(scale: $0) }),
     ]
 
     /// The "fio" suite.
     static let fio: [(name: String, make: Maker)] = [
+        ("fio-seq", { FioWorkload(scale: $0, pattern: .sequential) }),
+        ("fio-rand", { FioWorkload(scale: $0, pattern: .random) }),
     ]
 
     static let suites = ["canonical", "workloads", "fio", "s3", "micro", "all"]
