@@ -58,9 +58,24 @@ extension FuseFilesystem {
         }
         // ctime alone (FUSE_SET_ATTR_CTIME, sent with the writeback cache) is not stored
         // separately: the vault sets ctime itself on every change.
-        let attributes = changes == AttributeChanges() ? try vault.attributes(inode) : try vault.setAttributes(inode, changes)
-        replyAttributes(request, inode, attributes)
+        do {
+            let attributes = changes == AttributeChanges() ? try vault.attributes(inode) : try vault.setAttributes(inode, changes)
+            replyAttributes(request, inode, attributes)
+        } catch where error.code == .notFound && toSet & ~Self.timeFlags == 0 {
+            // With the writeback cache the kernel writes a file's times back with the inode —
+            // syncfs does so for every dirty inode, including one unlinked and freed since. Its
+            // times no longer matter, and ENOENT would fail the whole syncfs. Inode numbers are
+            // never reused, so no other file is touched.
+            var status = stat()
+            status.st_ino = __ino_t(inode)
+            status.st_mode = Self.regularType
+            fuse_reply_attr(request, &status, 0)
+        }
     }
+
+    /// The setattr flags that only change times (what the kernel's inode write-back sends).
+    private static let timeFlags = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME
+        | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW
 
     func mkdir(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t) throws(VaultError) {
         try refuseCreatingHidden(parent, name)

@@ -42,6 +42,17 @@ struct RegressionTests {
         #expect(Array(bytes[offset...]) == tail)
     }
 
+    /// Found by the bench's workloads suite. With the writeback cache, syncfs makes the kernel
+    /// write back every dirty inode's times (a setattr of mtime and ctime), including a file
+    /// unlinked since; the daemon answered ENOENT for the freed inode and syncfs failed.
+    @Test func syncfsSucceedsAfterAWrittenFileIsRemoved() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        // What `echo x > g; rm g; sync -f .` does; sync -f is syncfs(2) on the mount.
+        let result = try Shell.run("echo x > short-lived; rm short-lived; sync -f .", in: vault.path(""))
+        #expect(result.status == 0, "syncfs after unlink failed: \(result.tail)")
+    }
+
     /// Found by the kernel-source untar test (tar sets each file's mtime before closing it).
     /// A file written and then given an mtime (futimens or utimensat) before it is closed
     /// lost that mtime: close flushed the buffered data and recorded the content with the
