@@ -57,6 +57,12 @@ enum WorkloadCatalog {
 
     /// The "workloads" suite, in run order (modelled on the oxbench realistic suite).
     static let realistic: [(name: String, make: Maker)] = [
+        ("ide", { IdeWorkload(scale: $0) }),
+        ("working-set", { WorkingSetWorkload(scale: $0) }),
+        ("tree", { TreeWorkload(scale: $0) }),
+        ("concurrent", { ConcurrentWorkload(scale: $0) }),
+        ("coldstart", { ColdStartWorkload(scale: $0) }),
+        ("media", { MediaWorkload(scale: $0) }),
     ]
 
     /// The "fio" suite.
