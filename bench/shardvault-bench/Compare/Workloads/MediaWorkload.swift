@@ -2,7 +2,8 @@ import Foundation
 import SeededRandom
 
 /// A media player scrubbing through a big file: 256 KiB sequential reads in short runs, each
-/// run starting at a random position (a seek), back to back without sleeps, cold. Reports the
+/// run starting somewhere else (a seek), back to back without sleeps, cold. The runs cut the
+/// file and are visited in a random order, so every block is read once and from disk. Reports the
 /// read throughput and the latency of the first read after each seek.
 struct MediaWorkload: Workload {
     struct Scale: Equatable {
@@ -34,8 +35,8 @@ struct MediaWorkload: Workload {
         return [
             WorkloadPhase(name: "read", title: "\(read) reads with seeks", unit: .megabytesPerSecond,
                           method: "\(size) file written+fsynced and page cache dropped (untimed); \(scale.reads) preads of \(read), "
-                              + "in runs of \(scale.readsPerRun.lowerBound)–\(scale.readsPerRun.upperBound) consecutive reads from a "
-                              + "random \(read)-aligned offset; timed: the pread calls (the compare of every read after it is not)"),
+                              + "in runs of \(scale.readsPerRun.lowerBound)–\(scale.readsPerRun.upperBound) consecutive reads, the runs "
+                              + "(which cut the file) in a seeded random order, so each block is read once; timed: the pread calls (the compare of every read after it is not)"),
             WorkloadPhase(name: "seek-p50", title: "seek p50", unit: .milliseconds,
                           method: "median time of the first pread after each seek (including the first read of the file)",
                           requires: ["read"]),
@@ -55,17 +56,18 @@ struct MediaWorkload: Workload {
         try file.write(to: path, buffer: ScratchBuffer(byteCount: 1 << 20), fsync: true)
         if context.coldCacheUnavailable == nil { try PageCache.drop() }
 
-        // The plan: runs of consecutive reads, each from a random aligned offset.
+        // The plan: the file cut into runs of consecutive reads, visited in a seeded random
+        // order, so every block is read once (cold) and every run starts with a seek.
         var random = SplitMix64(seed: Self.seedBase)
         var runs: [(start: Int, reads: Int)] = []
         var planned = 0
         let span = UInt64(scale.readsPerRun.count)
         while planned < scale.reads {
             let length = min(scale.readsPerRun.lowerBound + Int(random.next() % span), scale.reads - planned)
-            let start = Int(random.next() % UInt64(scale.reads - length + 1))
-            runs.append((start, length))
+            runs.append((planned, length))
             planned += length
         }
+        runs.shuffle(using: &random)
 
         try context.willVerify([path])
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -102,7 +104,7 @@ struct MediaWorkload: Workload {
             seeks.sample("seek-p99", 0.99),
         ]
         for sample in samples { context.progress(phases.first { $0.name == sample.phase }!, sample) }
-        // The runs skip parts of the file; check all of it (untimed).
+        // Every block was compared; this also checks the length (untimed).
         try file.verify(path, buffer: ScratchBuffer(byteCount: 1 << 20))
         guard unlink(path) == 0 else { throw BenchError.io("unlink \(path)", errno) }
         return samples
