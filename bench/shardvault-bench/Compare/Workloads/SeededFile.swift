@@ -81,10 +81,12 @@ struct SeededFile {
             let length = min(Self.pageBytes - within, count - done)
             makePage(index, into: page)
             if memcmp(page + within, actual + done, length) != 0 {
-                let zeros = UnsafeRawBufferPointer(start: actual + done, count: length).allSatisfy { $0 == 0 }
-                throw BenchError.wrongResult("\(path): bytes at offset \(position) (page \(index), version "
-                                             + "\(pageVersions[index] ?? version)) differ from what was written"
-                                             + (zeros ? " (all zeros)" : ""))
+                let got = UnsafeRawBufferPointer(start: actual + done, count: length)
+                let zeros = got.allSatisfy { $0 == 0 }
+                let first = (0 ..< length).first { got[$0] != page.load(fromByteOffset: within + $0, as: UInt8.self) } ?? 0
+                throw BenchError.wrongResult("\(path): byte \(position + first) (page \(index), version "
+                                             + "\(pageVersions[index] ?? version)) differs from what was written"
+                                             + (zeros ? " (that page reads as zeros)" : ""))
             }
             done += length
         }
