@@ -57,7 +57,13 @@ enum WorkloadCatalog {
 
     /// The "workloads" suite, in run order (modelled on the oxbench realistic suite).
     static let realistic: [(name: String, make: Maker)] = [
+        ("ide", { IdeWorkload(scale: $0) }),
+        ("working-set", { WorkingSetWorkload(scale: $0) }),
+        ("tree", { TreeWorkload(scale: $0) }),
+        ("concurrent", { ConcurrentWorkload(scale: $0) }),
         ("backup", { BackupWorkload(scale: $0) }),
+        ("coldstart", { ColdStartWorkload(scale: $0) }),
+        ("media", { MediaWorkload(scale: $0) }),
         ("photo", { PhotoWorkload(scale: $0) }),
         ("database", { DatabaseWorkload(scale: $0) }),
         ("git", { GitWorkload(scale: $0) }),
