@@ -122,11 +122,14 @@ struct SvgChart {
     /// The SVG document.
     func render() -> String {
         let barWidth = 18.0, barGap = 4.0, groupGap = 26.0
-        let left = 70.0, right = 20.0, top = subtitle == nil ? 50.0 : 66.0, plotHeight = 300.0
+        let right = 20.0, top = subtitle == nil ? 50.0 : 66.0, plotHeight = 300.0
         let perGroup = Double(max(series.count, 1)) * (barWidth + barGap) - barGap
         // Wide enough for the bars, the title and the subtitle (≈ average glyph widths of sans-serif).
         let textWidth = max(Double(title.count) * 9.5, Double(subtitle?.count ?? 0) * 6.3) - right
         let plotWidth = max(320, textWidth, Double(groups.count) * (perGroup + groupGap) + groupGap)
+        // The first group's label is rotated 40° leftwards from the middle of its slot: room for it.
+        let firstLabelReach = Double(groups.first?.label.count ?? 0) * 6.3 * cos(40 * Double.pi / 180)
+        let left = max(70, firstLabelReach - plotWidth / Double(max(groups.count, 1)) / 2 + 10)
         let longestLabel = groups.map(\.label.count).max() ?? 0
         // Group labels are rotated 40° under the plot; leave room for the longest.
         let labelRoom = min(260, 20 + Double(longestLabel) * 5.2)
