@@ -9,14 +9,20 @@ import Testing
 /// the JSON, Markdown and SVG reports), then each one alone on the bare disk with a byte
 /// corrupted before it verifies (it must fail with "wrong result"). The workloads come from the
 /// binary's own listing, so workloads added later are covered without touching this file.
-/// Canonical is left out of the full run (its tree phases need the kernel source, and
-/// BenchCompareTests runs it); its stream phases are the baseline of the corruption test.
+/// Canonical joins the full run only where /usr/src/linux-source-*.tar.xz exists (its tree
+/// phases cut a kernel subset from it, once, into ~/.cache/shardvault-bench); its stream phases
+/// are the baseline of the corruption test.
 @Suite(.serialized) struct BenchWorkloadSmokeTests {
     private func bench(_ arguments: [String], in scratch: Scratch) throws -> CLI.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BenchCompareTests.bench)
         process.arguments = arguments
         return try CLI.capture(process, arguments: arguments, in: scratch)
+    }
+
+    static var kernelSourceExists: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/src")) ?? [])
+            .contains { $0.hasPrefix("linux-source-") && $0.hasSuffix(".tar.xz") }
     }
 
     /// `compare --list-workloads`, one name a line.
@@ -43,8 +49,8 @@ import Testing
     @Test func everyWorkloadRunsOnNativeAndShardVaultAndReportsEveryPhase() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let workloads = try listing(in: scratch).filter { $0 != "canonical" }
-        // Nothing but canonical registered yet: nothing to run (the listing test still checks the catalog).
+        let workloads = try listing(in: scratch).filter { $0 != "canonical" || Self.kernelSourceExists }
+        // Only canonical registered and no kernel source: nothing to run (the listing test still checks the catalog).
         guard !workloads.isEmpty else { return }
         let json = scratch.path("w.json"), markdown = scratch.path("w.md"), svg = scratch.path("w.svg")
         let result = try bench(["compare", "--quick", "--workload", workloads.joined(separator: ","),
