@@ -61,6 +61,20 @@ import Testing
         #expect(markdown.contains("2 result(s) in both: 1 regressed, 1 within spread."))
     }
 
+    @Test func smallValuesKeepTheirDigitsAndDifferentSettingsAreNamed() throws {
+        #expect(ReportDiff.format(0.0042) == "0.0042")
+        #expect(ReportDiff.format(0.25) == "0.25")
+        #expect(ReportDiff.format(1234) == "1234")
+        var a = ReportDiff.Report(mode: "compare", results: [R.result("x", "s", [0.004, 0.005])])
+        var b = a
+        a.configuration = .init(workload: "canonical", scale: "tiny", iterations: 3)
+        b.configuration = .init(workload: "canonical", scale: "full", iterations: 3)
+        let diff = ReportDiff(a: a, b: b)
+        #expect(diff.configurationDifferences == ["scale tiny vs full"])
+        #expect(diff.plain(pathA: "a", pathB: "b").contains("the runs were configured differently: scale tiny vs full"))
+        #expect(diff.plain(pathA: "a", pathB: "b").contains("0.0045 (0.004–0.005)"))
+    }
+
     @Test func readsAnyReportWithResultsAndRefusesOthers() throws {
         let micro = """
             {"mode": "micro", "startedAt": "x", "results": [

@@ -14,9 +14,19 @@ struct ReportDiff {
         var sampleCount: Int { samples?.count ?? 1 }
     }
 
+    /// The settings that make numbers comparable, as far as the modes record them.
+    struct Configuration: Decodable, Equatable {
+        var workload: String?
+        var scale: String?
+        var quick: Bool?
+        var iterations: Int?
+        var samples: Int?
+    }
+
     struct Report: Decodable {
         var mode: String?
         var startedAt: String?
+        var configuration: Configuration?
         var results: [Result]
     }
 
@@ -105,9 +115,14 @@ struct ReportDiff {
     }
 
     static func cell(_ result: Result) -> String {
-        let median = ResultTable.format(result.median)
+        let median = format(result.median)
         guard result.min != result.max else { return median }
-        return "\(median) (\(ResultTable.format(result.min))–\(ResultTable.format(result.max)))"
+        return "\(median) (\(format(result.min))–\(format(result.max)))"
+    }
+
+    /// As the result tables, but small values (a few ms in seconds) keep two significant digits.
+    static func format(_ value: Double) -> String {
+        value.isFinite && value != 0 && abs(value) < 0.1 ? String(format: "%.2g", value) : ResultTable.format(value)
     }
 
     var summary: String {
@@ -137,8 +152,22 @@ struct ReportDiff {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// "scale tiny vs full", … for every recorded setting the two runs differ in.
+    var configurationDifferences: [String] {
+        guard let left = a.configuration, let right = b.configuration else { return [] }
+        func describe<Value>(_ name: String, _ path: KeyPath<Configuration, Value?>) -> String? {
+            let x = left[keyPath: path].map { "\($0)" }, y = right[keyPath: path].map { "\($0)" }
+            guard let x, let y, x != y else { return nil }
+            return "\(name) \(x) vs \(y)"
+        }
+        return [describe("workload", \.workload), describe("scale", \.scale), describe("quick", \.quick),
+                describe("iterations", \.iterations), describe("samples", \.samples)].compactMap { $0 }
+    }
+
     private func extraLines() -> [String] {
         var lines: [String] = []
+        let differences = configurationDifferences
+        if !differences.isEmpty { lines.append("the runs were configured differently: " + differences.joined(separator: ", ")) }
         if !onlyInA.isEmpty { lines.append("only in A: " + onlyInA.joined(separator: ", ")) }
         if !onlyInB.isEmpty { lines.append("only in B: " + onlyInB.joined(separator: ", ")) }
         if !unitMismatches.isEmpty { lines.append("not compared (units differ): " + unitMismatches.joined(separator: "; ")) }
