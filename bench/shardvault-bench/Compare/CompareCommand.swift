@@ -126,6 +126,9 @@ struct CompareCommand: ParsableCommand {
             WorkloadCatalog.workloadNames.forEach { print($0) }
             return
         }
+        guard !workloadNames.isEmpty || !otherModes.isEmpty else {
+            throw BenchError.setup("suite \(suite) has no workloads registered (WorkloadCatalog)")
+        }
         CleanupRegistry.shared.installSignalHandlers()
         var failures: [String] = []
         if !workloadNames.isEmpty {
