@@ -39,8 +39,13 @@ test: setup
 demo: build-release
 	@scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/shardvault"
 
+# Every compare workload (canonical, the workloads and fio suites) on every target, then the s3
+# and micro modes: bench/results/all.{json,md,svg}, all-s3.{json,md}, all-micro.json
+# (bench/README.md, "--suite"); then the malloc-count benchmarks. BENCH_FLAGS="--quick" for a smoke run.
 bench: setup-bench build-release
-	"$$($(SWIFT) build -c release --show-bin-path)/shardvault-bench" micro --json bench/results/micro.json
+	@mkdir -p bench/results
+	"$$($(SWIFT) build -c release --show-bin-path)/shardvault-bench" compare --suite all $(BENCH_FLAGS) \
+		--json bench/results/all.json --markdown bench/results/all.md --svg bench/results/all.svg
 	$(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
 
 # ShardVault's mount vs the peers and the bare disk (docs/BENCHMARKS.md, "compare"); e.g.
@@ -48,7 +53,7 @@ bench: setup-bench build-release
 bench-compare: setup-bench build-release
 	@mkdir -p bench/results
 	"$$($(SWIFT) build -c release --show-bin-path)/shardvault-bench" compare $(COMPARE_FLAGS) \
-		--json bench/results/compare.json --markdown bench/results/compare.md
+		--json bench/results/compare.json --markdown bench/results/compare.md --svg bench/results/compare.svg
 
 clean:
 	rm -rf .build

@@ -8,7 +8,8 @@ struct ShardVaultBench: ParsableCommand {
         abstract: "ShardVault benchmark suite (layer micro-benchmarks and workloads).",
         discussion: "Output schema and method: bench/README.md and docs/BENCHMARKS.md.",
         version: BenchVersion.string,
-        subcommands: [MicroCommand.self, VaultCommand.self, CompareCommand.self, S3Command.self, VaultOpenProbe.self])
+        subcommands: [MicroCommand.self, VaultCommand.self, CompareCommand.self, S3Command.self, DiffCommand.self,
+                      VaultOpenProbe.self])
 }
 
 enum BenchVersion {

@@ -26,9 +26,18 @@ struct CompareCommand: ParsableCommand {
                                valueName: "list"))
     var targets = "all"
 
-    @Option(help: ArgumentHelp("What to run: \(WorkloadCatalog.suites.joined(separator: "|")) (default canonical).",
+    @Option(help: ArgumentHelp("What to run: \(WorkloadCatalog.suites.joined(separator: "|")) (default canonical); s3 and micro "
+                               + "run those modes (JSON/Markdown files get a -s3/-micro suffix), all runs every workload, then s3 and micro.",
                                valueName: "suite"))
     var suite = "canonical"
+
+    /// For scripts and the smoke test: every name `--workload` accepts, one a line.
+    @Flag(help: "Print the workloads --workload accepts, one a line, and exit.")
+    var listWorkloads = false
+
+    @Option(help: ArgumentHelp("Also write a bar chart (SVG) of every target's speed relative to the first target.",
+                               valueName: "file"))
+    var svg: String?
 
     @Option(help: ArgumentHelp("Only these workloads, comma-separated, instead of a suite: \(WorkloadCatalog.workloadNames.joined(separator: ",")).",
                                valueName: "list"))
@@ -96,12 +105,60 @@ struct CompareCommand: ParsableCommand {
         case "workloads": return WorkloadCatalog.realistic.map(\.name)
         case "fio": return WorkloadCatalog.fio.map(\.name)
         case "all": return WorkloadCatalog.workloadNames
+        case "s3", "micro": return []
         default: return ["canonical"]
         }
     }
 
+    /// The other modes this run starts after the workloads (`--suite s3|micro|all`).
+    var otherModes: [String] {
+        guard workload == nil else { return [] }
+        switch suite {
+        case "s3": return ["s3"]
+        case "micro": return ["micro"]
+        case "all": return ["s3", "micro"]
+        default: return []
+        }
+    }
+
     func run() throws {
+        if listWorkloads {
+            WorkloadCatalog.workloadNames.forEach { print($0) }
+            return
+        }
+        guard !workloadNames.isEmpty || !otherModes.isEmpty else {
+            throw BenchError.setup("suite \(suite) has no workloads registered (WorkloadCatalog)")
+        }
         CleanupRegistry.shared.installSignalHandlers()
+        var failures: [String] = []
+        if !workloadNames.isEmpty {
+            do {
+                try runWorkloads()
+            } catch {
+                // Alone, the workloads' error is the run's; in --suite all the other modes still run.
+                guard !otherModes.isEmpty else { throw error }
+                let message = (error as? ExitCode) == nil ? "\(error)" : "a workload run failed"
+                FileHandle.standardError.write(Data("compare: \(message); going on with \(otherModes.joined(separator: ", "))\n".utf8))
+                failures.append("workloads (\(message))")
+            }
+        } else if let svg {
+            print("note: --suite \(suite) runs no workload, so no chart is written to \(svg)")
+        }
+        for mode in otherModes {
+            let child = OtherModeRun(mode: mode, quick: common.quick, samples: common.samples, noCold: common.noCold,
+                                     dir: common.dir, keep: common.keep, json: common.json, markdown: markdown,
+                                     shardvault: shardvault)
+            let status = try child.run()
+            if status != 0 { failures.append("\(mode) (exit \(status))") }
+        }
+        if !failures.isEmpty {
+            if !otherModes.isEmpty { print("\nfailed: " + failures.joined(separator: "; ")) }
+            throw ExitCode(1)
+        }
+    }
+
+    /// The workloads of `--suite`/`--workload` on every target: the `compare` run proper.
+    private func runWorkloads() throws {
         defer { CleanupRegistry.shared.runAll() }
         let started = monotonicNanoseconds()
         let scale = common.quick ? BenchScale.tiny : self.scale
@@ -166,6 +223,9 @@ struct CompareCommand: ParsableCommand {
             snapshot.notes.append("INCOMPLETE: written after \(runner.runs.count) of \(totalRuns) runs; the finished run replaces it")
             if let json = common.json { try? writeReportJSON(snapshot, to: json) }
             if let markdown { try? CompareTables.markdown(snapshot).write(toFile: markdown, atomically: true, encoding: .utf8) }
+            if let svg, let chart = CompareChart.make(snapshot), !chart.series.isEmpty {
+                try? chart.render().write(toFile: svg, atomically: true, encoding: .utf8)
+            }
         }
         runner.run()
         let summary = reporter.report.summarized(runs: runner.runs, dropped: runner.dropped)
@@ -186,6 +246,7 @@ struct CompareCommand: ParsableCommand {
             try CompareTables.markdown(reporter.report).write(toFile: markdown, atomically: true, encoding: .utf8)
             print("wrote \(markdown)")
         }
+        if let svg { try CompareChart.write(reporter.report, to: svg) }
         if runner.anyFailure { throw ExitCode(1) }
     }
 

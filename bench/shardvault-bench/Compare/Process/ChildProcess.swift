@@ -24,6 +24,8 @@ struct ChildProcess: Sendable {
         case file(String)
         /// A pipe whose read end `spawn` returns; the caller reads it to EOF, then waits.
         case pipe
+        /// This process's own descriptor (a child bench mode writing to our terminal).
+        case inherit
     }
 
     enum Termination: Equatable, CustomStringConvertible, Sendable {
@@ -69,6 +71,8 @@ struct ChildProcess: Sendable {
                     _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
                 }
                 posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], descriptor)
+            case .inherit:
+                break
             }
         }
         try redirect(stdout, to: 1)
