@@ -52,6 +52,9 @@ struct CompareReport: CollectedReport {
         var samples: [PhaseSample] = []
         /// Why the run failed: its samples are then not used.
         var failure: String?
+        /// Workloads of a suite that failed in this run (their phases have no samples); the
+        /// other workloads' samples count.
+        var workloadFailures: [WorkloadFailures.Failure]?
         /// A teardown that needed force (the samples still count).
         var teardownProblem: String?
     }
@@ -157,14 +160,19 @@ extension CompareReport {
             let measured = runs.filter { $0.target == name && $0.iteration > 0 }
             let failures = runs.filter { $0.target == name && $0.failure != nil }
             let passed = measured.filter { $0.failure == nil }.count
+            let workloadFailures = runs.filter { $0.target == name }.flatMap { $0.workloadFailures ?? [] }
             report.targets[index].passedIterations = passed
             report.targets[index].ranIterations = measured.count
-            report.targets[index].status = passed == 0 ? .failed : passed < measured.count ? .partial : .measured
+            report.targets[index].status = passed == 0 ? .failed
+                : passed < measured.count || !workloadFailures.isEmpty ? .partial : .measured
             if let reason = dropped[name] {
                 report.targets[index].reason = "set-up failed, not run again: \(reason)"
             } else if let first = failures.first {
                 let place = first.iteration == 0 ? "the warm-up" : "iteration \(first.iteration)"
                 report.targets[index].reason = "\(failures.count) failed run(s); first, in \(place): \(first.failure!)"
+            } else if let first = workloadFailures.first {
+                let names = Set(workloadFailures.map(\.workload)).sorted().joined(separator: ", ")
+                report.targets[index].reason = "workload(s) \(names) failed (\(workloadFailures.count) time(s)); first: \(first.workload): \(first.reason)"
             }
         }
         report.results = []

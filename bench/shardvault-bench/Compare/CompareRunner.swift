@@ -56,7 +56,7 @@ final class CompareRunner {
     }
 
     /// True when any run failed (the bench then exits 1).
-    var anyFailure: Bool { runs.contains { $0.failure != nil } }
+    var anyFailure: Bool { runs.contains { $0.failure != nil || $0.workloadFailures != nil } }
 
     private func runOnce(_ target: BenchTarget, iteration: Int, workload: Workload) {
         CleanupRegistry.shared.parkIfInterrupted()
@@ -87,6 +87,9 @@ final class CompareRunner {
             context.remount = { try live.remount() }
             context.injectCorruption = injectCorruption
             run.samples = try workload.run(in: live.directory, context: context)
+        } catch let partial as WorkloadFailures {
+            run.samples = partial.samples
+            run.workloadFailures = partial.failures
         } catch {
             // After Ctrl-C, errors are the cleanup's doing; the signal thread reports and exits.
             CleanupRegistry.shared.parkIfInterrupted()

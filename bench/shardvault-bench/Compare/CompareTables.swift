@@ -105,6 +105,7 @@ enum CompareTables {
             case .skipped: return "skipped \(target.name): \(target.reason ?? "")"
             case .partial:
                 let failed = (target.ranIterations ?? 0) - (target.passedIterations ?? 0)
+                guard failed > 0 else { return "FAILED \(target.name) (no numbers for those workloads): \(target.reason ?? "")" }
                 return "FAILED \(target.name) in \(failed) of \(target.ranIterations ?? 0) iterations "
                     + "(its numbers are from the others): \(target.reason ?? "")"
             case .failed:

@@ -26,6 +26,7 @@ struct WorkloadSuite: Workload {
 
     func run(in directory: String, context: WorkloadContext) throws -> [PhaseSample] {
         var samples: [PhaseSample] = []
+        var failures: [WorkloadFailures.Failure] = []
         for member in members {
             let place = directory + "/" + member.name
             guard mkdir(place, 0o755) == 0 else { throw BenchError.io("mkdir \(place)", errno) }
@@ -37,16 +38,38 @@ struct WorkloadSuite: Workload {
                 renamed.phase = qualified.name
                 context.progress(qualified, renamed)
             }
-            for var sample in try member.run(in: place, context: memberContext) {
-                sample.phase = member.name + "." + sample.phase
-                samples.append(sample)
+            do {
+                for var sample in try member.run(in: place, context: memberContext) {
+                    sample.phase = member.name + "." + sample.phase
+                    samples.append(sample)
+                }
+            } catch {
+                // One workload's wrong result costs that workload's numbers, not the others'.
+                failures.append(.init(workload: member.name, reason: "\(error)"))
+                if members.count == 1 { throw error }
+                print("\n  FAILED \(member.name): \(error)", terminator: "")
             }
             // Untimed: whatever a member left behind must not slow the next one down.
             sync()
             try? FileManager.default.removeItem(atPath: place)
         }
+        guard failures.isEmpty else { throw WorkloadFailures(samples: samples, failures: failures) }
         return samples
     }
+}
+
+/// Some workloads of a suite failed on a target: the samples of those that passed still count
+/// (`CompareRunner` keeps them), the failed ones' phases have none in this run.
+struct WorkloadFailures: Error, CustomStringConvertible {
+    struct Failure: Codable {
+        var workload: String
+        var reason: String
+    }
+
+    var samples: [PhaseSample]
+    var failures: [Failure]
+
+    var description: String { failures.map { "\($0.workload): \($0.reason)" }.joined(separator: "; ") }
 }
 
 /// The workloads `--workload` and `--suite` can name, each made at a scale. Canonical is made by
