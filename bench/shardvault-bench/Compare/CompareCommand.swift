@@ -47,7 +47,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: .hidden)
     var injectCorruption = false
 
-    @Option(help: "Measured iterations per target (default 3; --samples is a synonym).")
+    @Option(help: "Measured iterations per target (default 5; --samples is a synonym).")
     var iterations: Int?
 
     @Option(help: "Workload size: full (kernel tree without drivers/, 512 MiB stream), medium, tiny (smoke test).")
@@ -162,7 +162,7 @@ struct CompareCommand: ParsableCommand {
         defer { CleanupRegistry.shared.runAll() }
         let started = monotonicNanoseconds()
         let scale = common.quick ? BenchScale.tiny : self.scale
-        let iterations = self.iterations ?? common.samples ?? (common.quick ? 1 : 3)
+        let iterations = self.iterations ?? common.samples ?? (common.quick ? 1 : 5)
         let streamBytes = streamMiB.map { $0 << 20 } ?? scale.streamBytes
 
         // Targets: skipped ones are reported with their reason and cost nothing further.
