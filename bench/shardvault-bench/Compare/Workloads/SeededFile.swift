@@ -55,6 +55,16 @@ struct SeededFile {
 
     /// The expected bytes `offset ..< offset + count` (within the file) into `destination`.
     func fill(_ destination: UnsafeMutableRawPointer, offset: Int, count: Int) {
+        forEachPage(offset: offset, count: count) { page, _, within, done, length in
+            (destination + done).copyMemory(from: page + within, byteCount: length)
+        }
+    }
+
+    /// Calls `body` for each page the range `offset ..< offset + count` touches, with the page's
+    /// expected bytes, its index, where the range starts in it, how much of the range came
+    /// before, and how many of its bytes are in the range.
+    private func forEachPage(offset: Int, count: Int,
+                             _ body: (UnsafeMutableRawPointer, Int, Int, Int, Int) throws -> Void) rethrows {
         let page = UnsafeMutableRawPointer.allocate(byteCount: Self.pageBytes, alignment: 16)
         defer { page.deallocate() }
         var done = 0
@@ -64,22 +74,15 @@ struct SeededFile {
             let within = position % Self.pageBytes
             let length = min(Self.pageBytes - within, count - done)
             makePage(index, into: page)
-            (destination + done).copyMemory(from: page + within, byteCount: length)
+            try body(page, index, within, done, length)
             done += length
         }
     }
 
     /// Throws `wrongResult` naming `path` when `actual` is not bytes `offset ..< offset + count`.
     func check(_ actual: UnsafeRawPointer, offset: Int, count: Int, path: String) throws {
-        let page = UnsafeMutableRawPointer.allocate(byteCount: Self.pageBytes, alignment: 16)
-        defer { page.deallocate() }
-        var done = 0
-        while done < count {
+        try forEachPage(offset: offset, count: count) { page, index, within, done, length in
             let position = offset + done
-            let index = position / Self.pageBytes
-            let within = position % Self.pageBytes
-            let length = min(Self.pageBytes - within, count - done)
-            makePage(index, into: page)
             if memcmp(page + within, actual + done, length) != 0 {
                 let got = UnsafeRawBufferPointer(start: actual + done, count: length)
                 let zeros = got.allSatisfy { $0 == 0 }
@@ -88,7 +91,6 @@ struct SeededFile {
                                              + "\(pageVersions[index] ?? version)) differs from what was written"
                                              + (zeros ? " (that page reads as zeros)" : ""))
             }
-            done += length
         }
     }
 
