@@ -3,10 +3,13 @@ import Foundation
 /// Thin, errno-preserving wrappers over the POSIX calls the local volume needs.
 /// Everything here retries EINTR and short transfers so callers see all-or-error.
 enum FileOperations {
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(VolumeIOError) {
+    /// Writes every byte at the file position, or at `offset` when given.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int? = nil,
+                         path: String) throws(VolumeIOError) {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t($0 + done)) }
+                ?? Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .lastError("write", path)

@@ -5,9 +5,9 @@ import Synchronization
 /// A volume that is a directory on a local filesystem.
 ///
 /// Layout: `format.json`, `.lock` (flock'ed while a pool has the volume open),
-/// `objects/XX/<32 hex>` committed shards fanned out by the first id byte, and `tmp/` for
-/// uploads in progress, which are renamed into `objects/` on commit so a crash never leaves
-/// a half shard under a final name.
+/// `objects/XX/<32 hex>` committed shards fanned out by the first id byte, `tmp/` for
+/// uploads in progress (`LocalShardUpload`) and `spare/` for emptied shard files kept for
+/// reuse (`SpareShardFiles`).
 public final class LocalVolume: Volume, @unchecked Sendable {
     public let location: String
     private let objectsPath: String
@@ -15,6 +15,8 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     /// Held open until `close`; its flock keeps a second pool (or process) out.
     private let lockDescriptor: Int32
     public let filesystemID: UInt64?
+    let directWrites = DirectWrites()
+    private let spares: SpareShardFiles
     private let closed = Atomic<Bool>(false)
 
     /// Opens the volume at `path`, taking its lock. Clears uploads a previous process left behind.
@@ -33,6 +35,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         var info = stat()
         filesystemID = fstat(fd, &info) == 0 ? UInt64(info.st_dev) : nil
         try Self.createLayout(at: path)
+        spares = SpareShardFiles(directory: path + "/spare")
         removeAbandonedUploads()
     }
 
@@ -48,6 +51,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     static func createLayout(at path: String) throws {
         try FileOperations.makeDirectory(path + "/objects")
         try FileOperations.makeDirectory(path + "/tmp")
+        try FileOperations.makeDirectory(path + "/spare")
         for byte in 0 ..< 256 {
             try FileOperations.makeDirectory(path + "/objects/" + Self.twoHexDigits(byte))
         }
@@ -55,11 +59,12 @@ public final class LocalVolume: Volume, @unchecked Sendable {
 
     public func createShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardUpload {
         let temporary = temporaryPath + "/" + id.hex + "." + ObjectID.random().hex.prefix(8)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = spares.reuse(as: temporary) ? open(temporary, O_WRONLY | O_CLOEXEC)
+            : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .lastError("create", temporary) }
         return LocalShardUpload(descriptor: fd, temporaryPath: temporary,
                                 finalDirectory: objectsPath + "/" + id.fanOutDirectory,
-                                finalPath: shardPath(id))
+                                finalPath: shardPath(id), directWrites: directWrites)
     }
 
     public func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload {
@@ -77,6 +82,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
 
     public func removeShard(_ id: ObjectID) throws(VolumeIOError) {
         let path = shardPath(id)
+        if spares.keep(path) { return }
         if unlink(path) != 0 && errno != ENOENT { throw .lastError("unlink", path) }
     }
 
@@ -126,45 +132,6 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     static func twoHexDigits(_ byte: Int) -> String {
         let digits = String(byte, radix: 16)
         return digits.count == 1 ? "0" + digits : digits
-    }
-}
-
-final class LocalShardUpload: ShardUpload {
-    private var descriptor: Int32
-    private let temporaryPath: String
-    private let finalDirectory: String
-    private let finalPath: String
-
-    init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String) {
-        self.descriptor = descriptor
-        self.temporaryPath = temporaryPath
-        self.finalDirectory = finalDirectory
-        self.finalPath = finalPath
-    }
-
-    deinit { abort() }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws(VolumeIOError) {
-        try FileOperations.writeAll(descriptor, bytes, path: temporaryPath)
-    }
-
-    func commit(durable: Bool) throws(VolumeIOError) {
-        if durable { try FileOperations.fsync(descriptor, path: temporaryPath) }
-        close(descriptor)
-        descriptor = -1
-        guard rename(temporaryPath, finalPath) == 0 else {
-            let error = VolumeIOError.lastError("rename", finalPath)
-            unlink(temporaryPath)
-            throw error
-        }
-        if durable { try FileOperations.fsyncDirectory(finalDirectory) }
-    }
-
-    func abort() {
-        guard descriptor >= 0 else { return }
-        close(descriptor)
-        descriptor = -1
-        unlink(temporaryPath)
     }
 }
 

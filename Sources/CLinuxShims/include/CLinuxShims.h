@@ -10,6 +10,9 @@ static inline int shardvault_syncfs(int fd) { return syncfs(fd); }
 static inline ssize_t shardvault_getdents64(int fd, void *buffer, size_t count) { return getdents64(fd, buffer, count); }
 static inline int shardvault_pipe2(int pipefd[2], int flags) { return pipe2(pipefd, flags); }
 
+/// Opens an existing file for writing with O_DIRECT (hidden behind _GNU_SOURCE; CLinuxShims.c).
+int shardvault_open_direct_for_writing(const char *path);
+
 /// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
 #define SHARDVAULT_POSIX_SPAWN_SETSID 0x80
 #endif

@@ -1,0 +1,122 @@
+import CLinuxShims
+import Glibc
+import Synchronization
+
+/// A shard being written into a local volume's `tmp/`, renamed into `objects/` on commit so a
+/// crash never leaves a half shard under a final name.
+///
+/// Page-aligned appends (every full stripe's chunk: 256 KiB with the default geometry, from the
+/// pool's 4096-aligned stripe buffers) go through a second descriptor opened with O_DIRECT:
+/// the bytes go from our buffer to the disk instead of being copied into the page cache first,
+/// which was the largest cost of a stream write (docs/FORMAT-pool.md, "Direct writes"). The
+/// unaligned rest (the last stripe's chunk, checksum table, trailer) is written through the
+/// page cache as before; the ranges never share a page. Durability is unchanged: a direct
+/// write, like a buffered one, is only durable after fsync/syncfs.
+final class LocalShardUpload: ShardUpload {
+    private var descriptor: Int32
+    private var directDescriptor: Int32 = -1
+    private var offset = 0
+    private let directWrites: DirectWrites
+    private let temporaryPath: String
+    private let finalDirectory: String
+    private let finalPath: String
+
+    init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String,
+         directWrites: DirectWrites) {
+        self.descriptor = descriptor
+        self.temporaryPath = temporaryPath
+        self.finalDirectory = finalDirectory
+        self.finalPath = finalPath
+        self.directWrites = directWrites
+    }
+
+    deinit { abort() }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws(VolumeIOError) {
+        if DirectWrites.isAligned(bytes, at: offset), appendDirectly(bytes) {
+            offset += bytes.count
+            return
+        }
+        try FileOperations.writeAll(descriptor, bytes, at: offset, path: temporaryPath)
+        offset += bytes.count
+    }
+
+    /// True when the bytes were written with O_DIRECT. False when the filesystem refuses
+    /// direct I/O (tmpfs, some FUSE filesystems; the volume then stops trying) or the write
+    /// failed: the caller writes them through the page cache.
+    private func appendDirectly(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard directWrites.enabled else { return false }
+        if directDescriptor < 0 {
+            directDescriptor = shardvault_open_direct_for_writing(temporaryPath)
+            guard directDescriptor >= 0 else {
+                directWrites.setEnabled(false)
+                return false
+            }
+        }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(directDescriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            // EINVAL: an alignment the device does not accept. Any failed or short direct
+            // write is redone whole through the page cache, which reports real I/O errors.
+            guard n > 0 else {
+                if errno == EINVAL { directWrites.setEnabled(false) }
+                return false
+            }
+            done += n
+        }
+        return true
+    }
+
+    func commit(durable: Bool) throws(VolumeIOError) {
+        if durable { try FileOperations.fsync(descriptor, path: temporaryPath) }
+        closeDescriptors()
+        guard rename(temporaryPath, finalPath) == 0 else {
+            let error = VolumeIOError.lastError("rename", finalPath)
+            unlink(temporaryPath)
+            throw error
+        }
+        if durable { try FileOperations.fsyncDirectory(finalDirectory) }
+    }
+
+    func abort() {
+        guard descriptor >= 0 else { return }
+        closeDescriptors()
+        unlink(temporaryPath)
+    }
+
+    private func closeDescriptors() {
+        close(descriptor)
+        descriptor = -1
+        if directDescriptor >= 0 { close(directDescriptor) }
+        directDescriptor = -1
+    }
+}
+
+/// Whether a volume writes aligned shard chunks with O_DIRECT: on unless switched off
+/// (`SHARDVAULT_DIRECT_WRITES=off`, to measure the difference), and off for good once the
+/// filesystem refuses it.
+final class DirectWrites: Sendable {
+    private let state: Atomic<Bool>
+
+    init(enabled: Bool = DirectWrites.enabledByEnvironment) {
+        state = Atomic(enabled)
+    }
+
+    var enabled: Bool { state.load(ordering: .relaxed) }
+
+    /// Off for good when the filesystem refuses direct I/O; tests switch it either way.
+    func setEnabled(_ enabled: Bool) { state.store(enabled, ordering: .relaxed) }
+
+    static let alignment = 4096
+
+    static func isAligned(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+        return offset % alignment == 0 && bytes.count % alignment == 0 && Int(bitPattern: base) % alignment == 0
+    }
+
+    static var enabledByEnvironment: Bool {
+        guard let value = getenv("SHARDVAULT_DIRECT_WRITES") else { return true }
+        return !["off", "0", "no", "false"].contains(String(cString: value).lowercased())
+    }
+}
