@@ -66,7 +66,28 @@ extension Vault {
             }
             written += local.count
         }
+        prefetchAhead(file, after: Int((end - 1) / UInt64(OpenFile.blockSize)), readahead: readahead)
         return written
+    }
+
+    /// Blocks a sequential reader starts fetching past the one it is in.
+    static let prefetchedBlocks = 2
+
+    /// Once reading is sequential with the widest window, keeps the next blocks' fetches
+    /// running in the background (`BlockStore.prefetch`).
+    private func prefetchAhead(_ file: OpenFile, after index: Int, readahead: Int) {
+        guard readahead >= SequentialReadahead.maximumWindow else {
+            file.prefetchedThrough = -1
+            return
+        }
+        guard case let .blocks(slots) = file.content else { return }
+        for next in stride(from: max(index + 1, file.prefetchedThrough + 1), through: index + Self.prefetchedBlocks, by: 1) {
+            guard next < slots.count, UInt64(next) * UInt64(OpenFile.blockSize) < file.size else { break }
+            file.prefetchedThrough = next
+            if let block = slots[next], file.dirtyBlocks[next] == nil, file.sealing[next] == nil {
+                blocks.prefetch(block)
+            }
+        }
     }
 
     /// Writes `bytes` at `offset` (the caller resolves O_APPEND with `size(of:)`).

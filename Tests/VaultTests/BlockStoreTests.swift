@@ -138,3 +138,51 @@ import VolumePool
         }
     }
 }
+
+@Suite struct BlockPrefetchTests {
+    @Test func aPrefetchedBlockIsReadFromTheCacheWithoutASecondFetch() throws {
+        let fixture = try BlockStoreFixture(cacheBudget: 16 << 20)
+        let plaintext = blockTestBytes(BlockStore.blockSize, seed: 9)
+        let block = try fixture.write(plaintext)
+        fixture.store.prefetch(block)
+        // The read waits for the running prefetch instead of fetching the chunks itself.
+        #expect(try fixture.read(block, 0 ..< plaintext.count) == plaintext)
+        #expect(fixture.store.counters.blocksPrefetched == 1)
+        #expect(fixture.store.counters.objectFetches == 1)
+        // Cached now: a second prefetch does nothing.
+        fixture.store.prefetch(block)
+        #expect(try fixture.read(block, 0 ..< plaintext.count) == plaintext)
+        #expect(fixture.store.counters.objectFetches == 1)
+    }
+
+    @Test func aSequentialReaderGetsTheNextBlocksPrefetchedAndARandomReaderDoesNot() throws {
+        let fixture = try VaultFixture()
+        let size = 3 * BlockStore.blockSize + 12345
+        let content = blockTestBytes(size, seed: 11)
+        let (inode, _) = try fixture.vault.mknod(Namespace.rootInode, "stream", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        try fixture.write(inode, at: 0, content)
+        try fixture.reopen()   // an empty cache
+        let handle = try fixture.vault.open(inode)
+        defer { try? fixture.vault.release(handle) }
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
+        var readBack: [UInt8] = []
+        for offset in stride(from: 0, to: size, by: piece.count) {
+            let count = try piece.withMutableVaultBytes { (raw) throws(VaultError) in
+                try fixture.vault.read(handle, at: UInt64(offset), into: raw)
+            }
+            readBack += piece[0 ..< count]
+        }
+        #expect(readBack == content)
+        #expect(fixture.vault.blocks.counters.blocksPrefetched >= 1)
+
+        try fixture.reopen()
+        let random = try fixture.vault.open(inode)
+        defer { try? fixture.vault.release(random) }
+        for offset in [3 * BlockStore.blockSize, 5, 2 * BlockStore.blockSize + 7, BlockStore.blockSize + 99] {
+            _ = try piece.withMutableVaultBytes { (raw) throws(VaultError) in
+                try fixture.vault.read(random, at: UInt64(offset), into: raw)
+            }
+        }
+        #expect(fixture.vault.blocks.counters.blocksPrefetched == 0)
+    }
+}

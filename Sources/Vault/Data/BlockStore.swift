@@ -31,6 +31,7 @@ public final class BlockStore: Sendable {
     private let unsynced = Atomic<Bool>(false)
     /// See `Vault.Options.pooledChunkBuffers`.
     private let pooledChunkBuffers: Bool
+    private let prefetcher = BlockPrefetcher()
 
     /// What the store has done since it was created (tests and benchmarks read it).
     public struct Statistics: Sendable, Equatable {
@@ -40,6 +41,8 @@ public final class BlockStore: Sendable {
         public var chunksOpened = 0
         /// Ranged `pool.get` calls made by reads (0 for reads served by the cache).
         public var objectFetches = 0
+        /// Whole blocks fetched into the cache ahead of a sequential reader (`prefetch`).
+        public var blocksPrefetched = 0
         public var blocksDeleted = 0
         /// Deletes the pool could not complete; the leftovers are orphans for fsck/heal.
         public var deleteFailures = 0
@@ -122,6 +125,7 @@ public final class BlockStore: Sendable {
             throw VaultError(.invalidArgument, "reading block \(block.id.hex): \(range.count) bytes asked into a buffer of \(output.count)")
         }
         guard !range.isEmpty, let destination = output.baseAddress else { return }
+        prefetcher.waitUntilFetched(block.id)
         let layout = layout(length)
         let chunks = layout.chunks(covering: range)
         // Fetched-ahead chunks live only in the cache: never fetch more than a quarter of it.
@@ -150,6 +154,25 @@ public final class BlockStore: Sendable {
             }
             try fetch(block.id, chunks: chunk ..< runEnd, layout: layout, range: range, output: destination)
             chunk = runEnd + (runEndWasCached ? 1 : 0)
+        }
+    }
+
+    /// Fetches the whole block into the cache on a background thread, unless its first chunk
+    /// is cached already (read, or prefetched before). Failures are left for the read that
+    /// follows, which fetches again and reports them; a read of the block meanwhile waits for
+    /// the prefetch instead of fetching the same chunks twice.
+    public func prefetch(_ block: BlockReference) {
+        let layout = layout(Int(block.length))
+        guard layout.chunkCount > 0, !cache.contains(ChunkCache.Key(block: block.id, chunk: 0)) else { return }
+        prefetcher.start(block.id) { [self] in
+            withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) { unused in
+                // An empty requested range: every chunk goes to the cache, nothing to `unused`.
+                do {
+                    try fetch(block.id, chunks: 0 ..< layout.chunkCount, layout: layout, range: 0 ..< 0,
+                              output: unused.baseAddress!)
+                    statistics.withLock { $0.blocksPrefetched += 1 }
+                } catch {}
+            }
         }
     }
 

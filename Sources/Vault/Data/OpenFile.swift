@@ -35,6 +35,8 @@ final class OpenFile: @unchecked Sendable {
     var pendingMtime: Timestamp?
     /// How far reads of this file may fetch ahead (guarded by `lock`).
     var readahead = SequentialReadahead()
+    /// The highest block index a background prefetch was started for (guarded by `lock`).
+    var prefetchedThrough = -1
 
     /// Waits (releasing the lock) until no background seal of `index` — or of any block
     /// when nil — is running.
