@@ -12,17 +12,20 @@ final class S3Service: Sendable {
     let multipartMaximumAge: Int64
     /// Refuse every request that could change the vault (a read-only mount's S3 door).
     let readOnly: Bool
+    /// How the bucket is found: path style, or virtual-host style under these domains.
+    let addressing: BucketAddressing
     /// The host's FUSE mount of the same vault, told about every change (nil: S3 alone).
     let observer: (any VaultChangeObserver)?
 
     init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, multipartMaximumAge: Int64,
-         readOnly: Bool = false, observer: (any VaultChangeObserver)?) {
+         readOnly: Bool = false, addressing: BucketAddressing = .pathStyleOnly, observer: (any VaultChangeObserver)?) {
         self.vault = vault
         self.executor = executor
         store = ObjectStore(vault: vault, onChange: { observer?.vaultChanged($0) })
         verifier = SigV4Verifier(credentials: credentials)
         self.multipartMaximumAge = multipartMaximumAge
         self.readOnly = readOnly
+        self.addressing = addressing
         self.observer = observer
     }
 
