@@ -53,6 +53,7 @@ public final class S3Server: Sendable {
         case finished
     }
 
+    /// `credentials`: every key pair accepted; those whose `access` is `.readOnly` may only read.
     public init(vault: Vault, credentials: [S3Credentials], configuration: S3ServerConfiguration,
                 observer: (any VaultChangeObserver)? = nil) {
         self.configuration = configuration

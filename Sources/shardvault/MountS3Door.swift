@@ -41,7 +41,7 @@ final class MountS3Door: Sendable {
         var configuration = address.configuration
         configuration.readOnly = readOnly
         configuration.addressing = addressing
-        let server = S3Server(vault: vault, credentials: [try S3Credentials.forDaemon(serving: vault)],
+        let server = S3Server(vault: vault, credentials: try S3Credentials.forDaemon(serving: vault),
                               configuration: configuration, observer: KernelCacheRelay(notifier: notifier))
         let door = MountS3Door(server: server)
         Task {

@@ -10,7 +10,8 @@ struct Serve: ParsableCommand {
         discussion: """
             Buckets are the vault's top-level directories, keys the paths below them (docs/S3.md). \
             Requests are signed with the vault's S3 key pair (see `shardvault s3-keys show`; made on first use), \
-            or with $\(S3CredentialStore.accessKeyVariable) / $\(S3CredentialStore.secretKeyVariable) when both are set. \
+            or with $\(S3CredentialStore.accessKeyVariable) / $\(S3CredentialStore.secretKeyVariable) when both are set, \
+            or with one of the vault's read-only pairs (`s3-keys add-readonly`), which may only read. \
             Path-style requests (http://HOST:PORT/BUCKET/KEY) always work; with --s3-domain (or \
             $\(S3Domains.environmentVariable)) a request for BUCKET.DOMAIN is virtual-host style. \
             Port 0 picks a free port. Once listening, prints "s3 endpoint: http://HOST:PORT" on stdout. \
@@ -40,7 +41,7 @@ struct Serve: ParsableCommand {
         configuration.addressing = try S3Domains.addressing(given: s3Domains, option: "--s3-domain")
         let password = try Passwords.existing(file: passwordFile)
         let vault = try Vault(volumePaths: pool.volumes, password: password)
-        let credentials: S3Credentials
+        let credentials: [S3Credentials]
         do {
             credentials = try S3Credentials.forDaemon(serving: vault)
         } catch {
@@ -48,7 +49,7 @@ struct Serve: ParsableCommand {
             throw error
         }
         if let reason = vault.readOnlyReason { Output.note("serving read-only: \(reason)") }
-        let server = S3Server(vault: vault, credentials: [credentials], configuration: configuration)
+        let server = S3Server(vault: vault, credentials: credentials, configuration: configuration)
         let outcome = ServeOutcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
