@@ -31,6 +31,9 @@ public struct MountOptions: Sendable, Equatable {
     public var s3Address: String?
     /// `s3_allow_remote`: `s3=` may name an address beyond loopback (as `serve --allow-remote`).
     public var s3AllowsRemote = false
+    /// `s3_domain=DOMAIN` (repeatable): the S3 door also answers virtual-host-style requests
+    /// for `BUCKET.DOMAIN` (as `serve --s3-domain`; checked by the command).
+    public var s3Domains: [String] = []
 
     public init() {}
 
@@ -71,11 +74,14 @@ public struct MountOptions: Sendable, Equatable {
                 guard !value.isEmpty else { throw MountOptionError("mount option s3 needs an address (s3=HOST:PORT)") }
                 s3Address = value
             case ("s3_allow_remote", nil): s3AllowsRemote = true
+            case ("s3_domain", let value?):
+                guard !value.isEmpty else { throw MountOptionError("mount option s3_domain needs a domain (s3_domain=DOMAIN)") }
+                s3Domains.append(value)
             case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?),
                  ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
             case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
-                 ("cache_size", nil), ("s3", nil):
+                 ("cache_size", nil), ("s3", nil), ("s3_domain", nil):
                 throw MountOptionError("mount option \(key) needs a value (\(key)=…)")
             default:
                 throw MountOptionError("unknown mount option \(item)")
@@ -83,6 +89,9 @@ public struct MountOptions: Sendable, Equatable {
         }
         if s3AllowsRemote && s3Address == nil {
             throw MountOptionError("s3_allow_remote is for s3=HOST:PORT, which is not given")
+        }
+        if !s3Domains.isEmpty && s3Address == nil {
+            throw MountOptionError("s3_domain is for s3=HOST:PORT, which is not given")
         }
     }
 

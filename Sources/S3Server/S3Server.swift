@@ -21,6 +21,9 @@ public struct S3ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64 = 300
     /// Refuse every request that would change the vault (AccessDenied), as a read-only mount does.
     public var readOnly = false
+    /// Base domains for virtual-host-style requests (`Host: BUCKET.DOMAIN`); path style only
+    /// by default.
+    public var addressing = BucketAddressing.pathStyleOnly
 
     public init(host: String, port: Int) {
         self.host = host
@@ -50,13 +53,14 @@ public final class S3Server: Sendable {
         case finished
     }
 
+    /// `credentials`: every key pair accepted; those whose `access` is `.readOnly` may only read.
     public init(vault: Vault, credentials: [S3Credentials], configuration: S3ServerConfiguration,
                 observer: (any VaultChangeObserver)? = nil) {
         self.configuration = configuration
         executor = VaultExecutor(threadCount: configuration.vaultThreads)
         service = S3Service(vault: vault, credentials: credentials, executor: executor,
                             multipartMaximumAge: configuration.multipartMaximumAge, readOnly: configuration.readOnly,
-                            observer: observer)
+                            addressing: configuration.addressing, observer: observer)
     }
 
     /// Serves until SIGTERM or SIGINT (or `shutdown()`), then finishes the requests under way

@@ -19,7 +19,8 @@ struct Mount: ParsableCommand {
             cache_size=MiB, attr_timeout=S, entry_timeout=S, max_threads=N, noexec, \
             report_init, s3=HOST:PORT (the same daemon also serves the vault over S3 there and \
             prints "s3 endpoint: http://HOST:PORT" on stdout; loopback only unless \
-            s3_allow_remote is given). SIGTERM, SIGINT or `shardvault unmount` write back cached \
+            s3_allow_remote is given), s3_domain=DOMAIN (repeatable: virtual-host-style S3 \
+            requests for BUCKET.DOMAIN; default $\(S3Domains.environmentVariable)). SIGTERM, SIGINT or `shardvault unmount` write back cached \
             data, unmount, stop the S3 listener and close the vault (journal committed, checkpoint \
             written). A stale mount left by a shardvault daemon that died is detached first \
             (docs/FUSE.md).
@@ -75,6 +76,8 @@ struct Mount: ParsableCommand {
             try address.requireLoopback(unless: options.s3AllowsRemote, optIn: "-o s3_allow_remote")
             return address
         }
+        let s3Addressing = try s3Address == nil ? .pathStyleOnly
+            : S3Domains.addressing(given: options.s3Domains, option: "-o s3_domain=")
         // Absolute paths: the background daemon runs in "/" so it keeps no directory busy.
         let mountpoint = MountPoint.absolute(paths.last!)
         let volumes = paths.dropLast().map(MountPoint.absolute)
@@ -105,7 +108,8 @@ struct Mount: ParsableCommand {
         let s3Door: MountS3Door?
         do {
             s3Door = try s3Address.map { (address) throws(CLIFailure) in
-                try MountS3Door.start(vault: vault, address: address, readOnly: options.readOnly, notifier: mount.notifier)
+                try MountS3Door.start(vault: vault, address: address, addressing: s3Addressing, readOnly: options.readOnly,
+                                      notifier: mount.notifier)
             }
         } catch {
             try? vault.close()

@@ -36,11 +36,12 @@ final class MountS3Door: Sendable {
 
     /// Starts serving and returns once the socket is bound (having printed the endpoint line on
     /// stdout), or throws why it could not be.
-    static func start(vault: Vault, address: S3ListenAddress, readOnly: Bool,
+    static func start(vault: Vault, address: S3ListenAddress, addressing: BucketAddressing, readOnly: Bool,
                       notifier: KernelCacheNotifier) throws(CLIFailure) -> MountS3Door {
         var configuration = address.configuration
         configuration.readOnly = readOnly
-        let server = S3Server(vault: vault, credentials: [try S3Credentials.forDaemon(serving: vault)],
+        configuration.addressing = addressing
+        let server = S3Server(vault: vault, credentials: try S3Credentials.forDaemon(serving: vault),
                               configuration: configuration, observer: KernelCacheRelay(notifier: notifier))
         let door = MountS3Door(server: server)
         Task {

@@ -50,13 +50,17 @@ struct S3ListenAddress: Equatable {
 }
 
 extension S3Credentials {
-    /// The key pair a daemon serves with: `$SHARDVAULT_S3_ACCESS_KEY`/`…_SECRET_KEY` when set,
-    /// else the vault's own (made on first use).
-    static func forDaemon(serving vault: Vault) throws(CLIFailure) -> S3Credentials {
+    /// The key pairs a daemon serves with: the read-write pair from `$SHARDVAULT_S3_ACCESS_KEY`/
+    /// `…_SECRET_KEY` when set, else the vault's own (made on first use); then the vault's
+    /// read-only pairs.
+    static func forDaemon(serving vault: Vault) throws(CLIFailure) -> [S3Credentials] {
         do {
-            return try S3Credentials.fromEnvironment() ?? S3CredentialStore.loadOrCreate(in: vault)
+            if let overridden = try S3Credentials.fromEnvironment() {
+                return [overridden] + (try S3CredentialStore.loadKeyRing(from: vault)?.readOnly ?? [])
+            }
+            return try S3CredentialStore.loadOrCreateKeyRing(in: vault).all
         } catch {
-            throw CLIFailure.failed("cannot get the S3 key pair: \(error)")
+            throw CLIFailure.failed("cannot get the S3 key pairs: \(error)")
         }
     }
 }

@@ -77,6 +77,17 @@ struct MountOptionsTests {
         #expect(refusal("s3=127.0.0.1:1,s3_allow_remote=yes") == "mount option s3_allow_remote takes no value (s3_allow_remote=yes)")
     }
 
+    /// s3_domain= may repeat (one domain each: the list is comma-separated); the command checks
+    /// the names. It only goes with s3=.
+    @Test func s3DomainsAreCollectedForTheCommand() throws {
+        #expect(try parse("s3=127.0.0.1:0").s3Domains.isEmpty)
+        let options = try parse("s3_domain=localhost,s3=127.0.0.1:0,s3_domain=s3.example.test")
+        #expect(options.s3Domains == ["localhost", "s3.example.test"])
+        #expect(refusal("s3_domain=localhost") == "s3_domain is for s3=HOST:PORT, which is not given")
+        #expect(refusal("s3=127.0.0.1:0,s3_domain") == "mount option s3_domain needs a value (s3_domain=…)")
+        #expect(refusal("s3=127.0.0.1:0,s3_domain=") == "mount option s3_domain needs a domain (s3_domain=DOMAIN)")
+    }
+
     @Test func unknownAndMisusedOptionsAreNamed() {
         #expect(refusal("bogus") == "unknown mount option bogus")
         #expect(refusal("ro,fsname=x") == "unknown mount option fsname=x")

@@ -31,9 +31,10 @@ final class S3Daemon {
     }
 
     /// Starts the daemon; `useStoredKeys` serves with the vault's own key pair (read with
-    /// `s3-keys show` first) instead of the environment's.
-    func start(useStoredKeys: Bool = false, extraArguments: [String] = []) throws {
-        let environment = try daemonEnvironment(useStoredKeys: useStoredKeys)
+    /// `s3-keys show` first) instead of the environment's. `environment` adds variables.
+    func start(useStoredKeys: Bool = false, extraArguments: [String] = [], environment extra: [String: String] = [:]) throws {
+        var environment = try daemonEnvironment(useStoredKeys: useStoredKeys)
+        environment.merge(extra) { _, new in new }
         try launch(["serve", "--s3", "127.0.0.1:0", "--password-file", passwordFile] + extraArguments + volumes,
                    environment: environment)
     }

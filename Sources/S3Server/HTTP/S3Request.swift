@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
 
-/// One request as the S3 door sees it: path-style bucket and key (percent-decoded), the query
-/// (decoded, in order), and the raw path and query kept for signature checking.
+/// One request as the S3 door sees it: its bucket and key (percent-decoded; from the path, or
+/// the bucket from the host for virtual-host style, BucketAddressing), the query (decoded, in
+/// order), and the path as sent, which is what the signature covers.
 struct S3Request: Sendable {
     let method: HTTPRequest.Method
     let headers: HTTPFields
@@ -15,11 +16,13 @@ struct S3Request: Sendable {
     let bucket: String
     /// Nil when the request addresses a bucket or the service; never empty otherwise.
     let key: String?
+    /// The bucket came from the Host header (`BUCKET.DOMAIN`), not from the path.
+    let isVirtualHost: Bool
 
     /// S3 keys are at most 1024 bytes of UTF-8.
     static let maximumKeyBytes = 1024
 
-    init(_ request: Request) throws(S3Error) {
+    init(_ request: Request, addressing: BucketAddressing) throws(S3Error) {
         method = request.method
         headers = request.headers
         host = request.head.authority ?? ""
@@ -47,15 +50,7 @@ struct S3Request: Sendable {
             query.append((name, value))
         }
         self.query = query
-        let trimmed = path.dropFirst()
-        if let slash = trimmed.firstIndex(of: "/") {
-            bucket = String(trimmed[..<slash])
-            let key = String(trimmed[trimmed.index(after: slash)...])
-            self.key = key.isEmpty ? nil : key
-        } else {
-            bucket = String(trimmed)
-            key = nil
-        }
+        (bucket, key, isVirtualHost) = addressing.resolve(host: host, path: path)
         if let key, key.utf8.count > Self.maximumKeyBytes {
             throw S3Error(.keyTooLong, "the key is \(key.utf8.count) bytes; the limit is \(Self.maximumKeyBytes)")
         }
@@ -75,8 +70,8 @@ struct S3Request: Sendable {
         return values.isEmpty ? nil : values.joined(separator: ",")
     }
 
-    /// "/bucket/key" for error documents.
-    var resource: String { path }
+    /// "/bucket/key" for error documents, whichever the addressing style.
+    var resource: String { isVirtualHost ? "/" + bucket + path : path }
 }
 
 /// Percent-decoding and SigV4's percent-encoding (RFC 3986 unreserved characters stay).

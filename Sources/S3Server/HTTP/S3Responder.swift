@@ -14,7 +14,7 @@ struct S3Responder: HTTPResponder {
         var resource = request.uri.path
         var response: Response
         do {
-            let s3Request = try S3Request(request)
+            let s3Request = try S3Request(request, addressing: service.addressing)
             resource = s3Request.resource
             let authentication = try service.verifier.authenticate(s3Request)
             response = try await service.dispatch(s3Request, authentication, body: request.body)

@@ -12,17 +12,20 @@ final class S3Service: Sendable {
     let multipartMaximumAge: Int64
     /// Refuse every request that could change the vault (a read-only mount's S3 door).
     let readOnly: Bool
+    /// How the bucket is found: path style, or virtual-host style under these domains.
+    let addressing: BucketAddressing
     /// The host's FUSE mount of the same vault, told about every change (nil: S3 alone).
     let observer: (any VaultChangeObserver)?
 
     init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, multipartMaximumAge: Int64,
-         readOnly: Bool = false, observer: (any VaultChangeObserver)?) {
+         readOnly: Bool = false, addressing: BucketAddressing = .pathStyleOnly, observer: (any VaultChangeObserver)?) {
         self.vault = vault
         self.executor = executor
         store = ObjectStore(vault: vault, onChange: { observer?.vaultChanged($0) })
         verifier = SigV4Verifier(credentials: credentials)
         self.multipartMaximumAge = multipartMaximumAge
         self.readOnly = readOnly
+        self.addressing = addressing
         self.observer = observer
     }
 
@@ -36,14 +39,12 @@ final class S3Service: Sendable {
     ]
 
     func dispatch(_ request: S3Request, _ authentication: Authentication, body: RequestBody) async throws -> Response {
+        try authorize(request, authentication)
         if let unsupported = request.query.first(where: { Self.unsupportedSubresources.contains($0.name) }) {
             // versionId=null is what tools send for unversioned objects.
             if !(unsupported.name == "versionId" && unsupported.value == "null") {
                 throw S3Error(.notImplemented, "the \"\(unsupported.name)\" sub-resource is not implemented")
             }
-        }
-        if readOnly && !Self.leavesVaultAlone(request.method) {
-            throw S3Error(.accessDenied, "the vault is served read-only (mounted with -o ro)")
         }
         if request.bucket.isEmpty {
             guard request.method == .get else { throw S3Error(.methodNotAllowed, "only GET (ListBuckets) is allowed on the service") }
@@ -108,6 +109,21 @@ final class S3Service: Sendable {
             throw S3Error(.notImplemented, "this POST on a bucket is not implemented")
         default:
             throw S3Error(.methodNotAllowed, "\(request.method) is not allowed on a bucket")
+        }
+    }
+
+    /// The one authorisation check, before any operation runs: when the vault is served
+    /// read-only (`-o ro`) or the request is signed with a read-only key pair, only GET and
+    /// HEAD pass (reads, listings, ListParts, ListMultipartUploads). Every PUT, POST and
+    /// DELETE — objects, copies, multipart steps, DeleteObjects, buckets — is AccessDenied
+    /// before its body is read or the vault is asked anything.
+    func authorize(_ request: S3Request, _ authentication: Authentication) throws(S3Error) {
+        guard !Self.leavesVaultAlone(request.method) else { return }
+        if readOnly {
+            throw S3Error(.accessDenied, "the vault is served read-only (mounted with -o ro)")
+        }
+        if authentication.access == .readOnly {
+            throw S3Error(.accessDenied, "the access key \(authentication.accessKeyID) is read-only: it may only GET, HEAD and list")
         }
     }
 

@@ -1,6 +1,8 @@
 /// A request whose signature checked out, and what still has to be checked of its payload.
 struct Authentication: Sendable {
     let accessKeyID: String
+    /// What the key pair that signed may do (S3Service.authorize checks it).
+    let access: S3Access
     let payload: PayloadSigning
     /// What aws-chunked chunk signatures chain from (the seed is the request's signature).
     let chunkSigning: ChunkSigningContext

@@ -45,7 +45,7 @@ struct SigV4Verifier: Sendable {
             throw S3Error(.accessDenied, "the request needs a valid X-Amz-Date (yyyyMMddTHHmmssZ) or Date header")
         }
         let scope = try CredentialScope(credential, amzDate: amzDate)
-        let secret = try secretKey(for: scope.accessKeyID)
+        let pair = try credentials(for: scope.accessKeyID)
         try checkSkew(requestTime)
         guard let payloadHeader = request.header("x-amz-content-sha256") else {
             throw S3Error(.invalidRequest, "missing required header for this request: x-amz-content-sha256")
@@ -54,9 +54,9 @@ struct SigV4Verifier: Sendable {
         let signedHeaders = signedHeaderList.split(separator: ";").map(String.init)
         try checkSignedHeaders(signedHeaders)
         let canonical = try Canonicalization.canonicalRequest(request, signedHeaders: signedHeaders, payloadHash: payloadHeader)
-        let key = Canonicalization.signingKey(secret: secret, date: scope.date, region: scope.region, service: scope.service)
+        let key = Canonicalization.signingKey(secret: pair.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
         let expected = try check(signature: signature, key: key, amzDate: amzDate, scope: scope.text, canonical: canonical)
-        return Authentication(accessKeyID: scope.accessKeyID, payload: payload,
+        return Authentication(accessKeyID: scope.accessKeyID, access: pair.access, payload: payload,
                               chunkSigning: ChunkSigningContext(key: key, amzDate: amzDate, scope: scope.text, seedSignature: expected))
     }
 
@@ -80,7 +80,7 @@ struct SigV4Verifier: Sendable {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Expires must be between 1 and \(Self.maximumPresignedExpiry) seconds")
         }
         let scope = try CredentialScope(try required("X-Amz-Credential"), amzDate: amzDate)
-        let secret = try secretKey(for: scope.accessKeyID)
+        let pair = try credentials(for: scope.accessKeyID)
         let now = now()
         guard requestTime <= now + maximumSkewSeconds else {
             throw S3Error(.accessDenied, "the presigned URL is not valid yet (X-Amz-Date is in the future)")
@@ -95,20 +95,20 @@ struct SigV4Verifier: Sendable {
         let payload = try PayloadSigning(headerValue: payloadHash)
         let canonical = try Canonicalization.canonicalRequest(request, signedHeaders: signedHeaders, payloadHash: payloadHash,
                                                               excludingQuery: "X-Amz-Signature")
-        let key = Canonicalization.signingKey(secret: secret, date: scope.date, region: scope.region, service: scope.service)
+        let key = Canonicalization.signingKey(secret: pair.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
         let expected = try check(signature: try required("X-Amz-Signature"), key: key, amzDate: amzDate, scope: scope.text,
                                  canonical: canonical)
-        return Authentication(accessKeyID: scope.accessKeyID, payload: payload,
+        return Authentication(accessKeyID: scope.accessKeyID, access: pair.access, payload: payload,
                               chunkSigning: ChunkSigningContext(key: key, amzDate: amzDate, scope: scope.text, seedSignature: expected))
     }
 
     // MARK: Shared checks
 
-    private func secretKey(for accessKeyID: String) throws(S3Error) -> String {
+    private func credentials(for accessKeyID: String) throws(S3Error) -> S3Credentials {
         guard let match = credentials.first(where: { $0.accessKeyID == accessKeyID }) else {
             throw S3Error(.invalidAccessKeyID, "the access key id \(accessKeyID) does not exist in our records")
         }
-        return match.secretAccessKey
+        return match
     }
 
     private func checkSkew(_ requestTime: Int64) throws(S3Error) {

@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import hmac
 import os
+import socket
 import sys
 import traceback
 import urllib.parse
@@ -20,11 +21,25 @@ SECRET_KEY = os.environ["S3_SECRET_KEY"]
 REGION = "us-east-1"
 
 
-def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
+def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, endpoint=ENDPOINT, addressing="path", **config):
     return boto3.client(
-        "s3", endpoint_url=ENDPOINT, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+        "s3", endpoint_url=endpoint, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
         region_name=REGION,
-        config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config))
+        config=botocore.config.Config(s3={"addressing_style": addressing}, retries={"max_attempts": 1}, **config))
+
+
+def resolve_to_loopback(*domains):
+    """Makes each of `domains` and every name under it resolve to 127.0.0.1 in this process,
+    for virtual-host-style clients: glibc resolves neither "bucket.localhost" nor a test domain."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if isinstance(name, str) and any(name == d or name.endswith("." + d) for d in domains):
+            host = "127.0.0.1"
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
 
 
 def error_code(call, *args, **kwargs):
@@ -75,13 +90,15 @@ def signing_key(secret, date, region=REGION):
 
 
 def signed_request(method, path, body=b"", headers=None, payload_hash=None, access_key=ACCESS_KEY,
-                   secret_key=SECRET_KEY, when=None, query=""):
+                   secret_key=SECRET_KEY, when=None, query="", host=None, send_host=None):
     """Sends a request signed by hand; `payload_hash` is what goes into x-amz-content-sha256
-    (default: the real SHA-256 of `body`). Returns (response, signing context)."""
+    (default: the real SHA-256 of `body`). `host` is the Host header signed and sent (default:
+    the endpoint's), `send_host` one sent instead of it. Returns (response, signing context)."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
-    host = urllib.parse.urlparse(ENDPOINT).netloc
+    endpoint_host = urllib.parse.urlparse(ENDPOINT).netloc
+    host = host or endpoint_host
     headers = dict(headers or {})
     payload_hash = payload_hash or hashlib.sha256(body if isinstance(body, bytes) else b"").hexdigest()
     # A callable body is built after signing, from the signing context (aws-chunked bodies).
@@ -100,6 +117,8 @@ def signed_request(method, path, body=b"", headers=None, payload_hash=None, acce
     headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
                                 f"SignedHeaders={';'.join(signed)}, Signature={signature}")
     del headers["host"]
+    if (send_host or host) != endpoint_host:
+        headers["Host"] = send_host or host
     url = ENDPOINT + urllib.parse.quote(path, safe="/-_.~") + (("?" + query) if query else "")
     context = {"key": key, "amz_date": amz_date, "scope": scope, "seed": signature}
     if callable(body):
