@@ -27,7 +27,7 @@ extension FuseFilesystem {
                 attributes = try vault.attributes(inode)
             }
         }
-        let handle = try vault.open(inode)
+        let handle = try vault.open(inode, rereads: .caller)
         OpenFileBox.attach(handle, appends: appendsThemselves(flags), to: file)
         var entry = entry(inode, attributes)
         if fuse_reply_create(request, &entry, file) != 0 {
@@ -44,7 +44,7 @@ extension FuseFilesystem {
         case .symlink: throw VaultError(.invalidArgument, "cannot open a symlink")  // the kernel follows links itself
         case .regular, .fifo: break
         }
-        let handle = try vault.open(inode)
+        let handle = try vault.open(inode, rereads: .caller)
         OpenFileBox.attach(handle, appends: appendsThemselves(file.pointee.flags), to: file)
         // Pages cached by an earlier open stay valid: contents change only through this mount
         // or through the S3 door, which replaces whole files (a new inode, with the old name

@@ -8,7 +8,7 @@ extension Vault {
     public static let defaultInlineLimit = 2048
 
     /// Opens a regular file; the handle keeps an unlinked file readable until `release`.
-    public func open(_ inode: InodeNumber) throws(VaultError) -> FileHandle {
+    public func open(_ inode: InodeNumber, rereads: RereadCache = .volumes) throws(VaultError) -> FileHandle {
         while true {
             let seenRemovals = openFiles.removalCount
             let (attributes, content) = try read { (namespace) throws(VaultError) in
@@ -19,6 +19,9 @@ extension Vault {
             if let file = openFiles.retain(inode, seenRemovals: seenRemovals, create: {
                 OpenFile(inode: inode, size: attributes.size, content: content)
             }) {
+                file.lock.lock()
+                file.shardCaching = rereads == .caller ? .bypass : .keep
+                file.lock.unlock()
                 return FileHandle(file: file)
             }
         }
@@ -271,8 +274,11 @@ extension Vault {
         try leaveInlineForm(file, rewriting: index)
         file.dirtyBlocks[index] = nil
         file.sealing[index] = dirty
+        let caching = file.shardCaching
         sealQueue.async { [self] in
-            let sealed = Result { () throws(VaultError) in try blocks.write(UnsafeRawBufferPointer(dirty.bytes), durable: false) }
+            let sealed = Result { () throws(VaultError) in
+                try blocks.write(UnsafeRawBufferPointer(dirty.bytes), durable: false, caching: caching)
+            }
             file.lock.lock()
             defer {
                 file.sealing[index] = nil
@@ -303,7 +309,8 @@ extension Vault {
                 try readStored(file.content, block: index, range: range, into: UnsafeMutableRawBufferPointer(rebasing: dirty.bytes[range]))
                 dirty.markLoaded(chunk)
             }
-            let reference = try blocks.write(UnsafeRawBufferPointer(rebasing: dirty.bytes[0 ..< length]), durable: false)
+            let reference = try blocks.write(UnsafeRawBufferPointer(rebasing: dirty.bytes[0 ..< length]), durable: false,
+                                             caching: file.shardCaching)
             file.dirtyBlocks[index] = nil
             try recordBlock(file, index: index, reference)
         }
@@ -369,4 +376,15 @@ extension Vault {
 public struct FileHandle: Sendable {
     let file: OpenFile
     public var inode: InodeNumber { file.inode }
+}
+
+/// Who serves rereads of what is written through a handle; decides whether the volumes keep
+/// the written shards in their cache (`ShardCaching`).
+public enum RereadCache: Sendable {
+    /// The volumes' cache (the host's page cache): S3 objects are often read right after
+    /// their PUT.
+    case volumes
+    /// The caller's own cache: a FUSE mount keeps the plaintext in the kernel's page cache,
+    /// so shards skip the host's cache (for a local volume: O_DIRECT writes).
+    case caller
 }

@@ -5,8 +5,9 @@ import Synchronization
 /// A shard being written into a local volume's `tmp/`, renamed into `objects/` on commit so a
 /// crash never leaves a half shard under a final name.
 ///
-/// Page-aligned appends (every full stripe's chunk: 256 KiB with the default geometry, from the
-/// pool's 4096-aligned stripe buffers) go through a second descriptor opened with O_DIRECT:
+/// With `ShardCaching.bypass`, page-aligned appends (every full stripe's chunk: 256 KiB with the
+/// default geometry, from the pool's 4096-aligned stripe buffers) go through a second
+/// descriptor opened with O_DIRECT:
 /// the bytes go from our buffer to the disk instead of being copied into the page cache first,
 /// which was the largest cost of a stream write (docs/FORMAT-pool.md, "Direct writes"). The
 /// unaligned rest (the last stripe's chunk, checksum table, trailer) is written through the
@@ -16,13 +17,14 @@ final class LocalShardUpload: ShardUpload {
     private var descriptor: Int32
     private var directDescriptor: Int32 = -1
     private var offset = 0
-    private let directWrites: DirectWrites
+    /// nil: everything goes through the page cache (`ShardCaching.keep`).
+    private let directWrites: DirectWrites?
     private let temporaryPath: String
     private let finalDirectory: String
     private let finalPath: String
 
     init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String,
-         directWrites: DirectWrites) {
+         directWrites: DirectWrites?) {
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.finalDirectory = finalDirectory
@@ -45,7 +47,7 @@ final class LocalShardUpload: ShardUpload {
     /// direct I/O (tmpfs, some FUSE filesystems; the volume then stops trying) or the write
     /// failed: the caller writes them through the page cache.
     private func appendDirectly(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard directWrites.enabled else { return false }
+        guard let directWrites, directWrites.enabled else { return false }
         if directDescriptor < 0 {
             directDescriptor = shardvault_open_direct_for_writing(temporaryPath)
             guard directDescriptor >= 0 else {

@@ -57,14 +57,14 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         }
     }
 
-    public func createShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardUpload {
+    public func createShard(_ id: ObjectID, caching: ShardCaching) throws(VolumeIOError) -> any ShardUpload {
         let temporary = temporaryPath + "/" + id.hex + "." + ObjectID.random().hex.prefix(8)
         let fd = spares.reuse(as: temporary) ? open(temporary, O_WRONLY | O_CLOEXEC)
             : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .lastError("create", temporary) }
         return LocalShardUpload(descriptor: fd, temporaryPath: temporary,
                                 finalDirectory: objectsPath + "/" + id.fanOutDirectory,
-                                finalPath: shardPath(id), directWrites: directWrites)
+                                finalPath: shardPath(id), directWrites: caching == .bypass ? directWrites : nil)
     }
 
     public func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload {

@@ -6,7 +6,7 @@ public protocol Volume: AnyObject, Sendable {
     var location: String { get }
 
     /// Starts writing a new shard; it becomes visible under `id` only on `commit`.
-    func createShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardUpload
+    func createShard(_ id: ObjectID, caching: ShardCaching) throws(VolumeIOError) -> any ShardUpload
     /// Opens the committed shard of `id`; throws with code ENOENT when there is none.
     func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload
     /// Removes the shard of `id`; succeeds when there was none.
@@ -28,6 +28,16 @@ public protocol Volume: AnyObject, Sendable {
 
 extension Volume {
     public var filesystemID: UInt64? { nil }
+}
+
+/// Whether a volume should keep a shard it writes in its cache (for a local volume, the page
+/// cache) for reads that may follow soon.
+public enum ShardCaching: Sendable {
+    /// Keep it: S3 objects and metadata are often read right after they are written.
+    case keep
+    /// Skip the cache: the writer caches the plaintext itself (a FUSE mount's page cache),
+    /// so caching the ciphertext too would cost a copy and memory for nothing.
+    case bypass
 }
 
 public struct VolumeCapacity: Sendable, Equatable {

@@ -18,14 +18,15 @@ extension VolumePool {
     /// shard is on stable storage when this returns; with `durable: false` a later `sync()`
     /// makes a whole batch durable at once. Fails, keeping nothing, unless `writeQuorum`
     /// volumes accepted every shard; when quorum was met but a volume missed its shard the
-    /// object is queued for repair.
+    /// object is queued for repair. `caching` tells the volumes whether to keep the shards
+    /// in their cache for reads soon.
     @discardableResult
     public func put(_ id: ObjectID, from source: inout some ByteSource, length: Int? = nil,
-                    durable: Bool = true) throws -> ObjectInfo {
+                    durable: Bool = true, caching: ShardCaching = .keep) throws -> ObjectInfo {
         let generation = UInt64(Date().timeIntervalSince1970 * 1e9)
         let expectedStripes = length.map { ObjectGeometry(objectLength: $0, stripeSize: stripeSize, dataShards: dataShards).stripeCount } ?? 1
         var problems: [String] = []
-        let writers = openWriters(for: id, expectedStripes: expectedStripes, problems: &problems)
+        let writers = openWriters(for: id, expectedStripes: expectedStripes, caching: caching, problems: &problems)
         try requireQuorum(writers, id: id, problems: &problems)
 
         let fullChunk = codec.shardLength(forPayload: stripeSize)
@@ -86,7 +87,8 @@ extension VolumePool {
         }
     }
 
-    private func openWriters(for id: ObjectID, expectedStripes: Int, problems: inout [String]) -> [ShardWriter] {
+    private func openWriters(for id: ObjectID, expectedStripes: Int, caching: ShardCaching,
+                             problems: inout [String]) -> [ShardWriter] {
         let placement = placement(of: id)
         var writers: [ShardWriter] = []
         writers.reserveCapacity(totalShards)
@@ -98,7 +100,7 @@ extension VolumePool {
             }
             do {
                 writers.append(ShardWriter(objectID: id, shardIndex: shard, volumeIndex: volumeIndex,
-                                           upload: try volume.createShard(id), expectedStripes: expectedStripes))
+                                           upload: try volume.createShard(id, caching: caching), expectedStripes: expectedStripes))
             } catch {
                 problems.append("volume \(volumeIndex): \(error)")
             }

@@ -80,19 +80,23 @@ import Testing
         #expect(!spares.reuse(as: directory.path + "/c"))
     }
 
-    /// Full stripes of a put reach the disk without passing through the page cache; only the
-    /// tail (last chunk, checksum table, trailer) does. Checked with mincore on the shard file.
-    @Test(arguments: [true, false])
-    func fullStripeChunksBypassThePageCache(direct: Bool) throws {
+    /// With `.bypass`, full stripes of a put reach the disk without passing through the page
+    /// cache; only the tail (last chunk, checksum table, trailer) does. With `.keep`, or when
+    /// the volume's direct writes are off, they stay cached. Checked with mincore.
+    @Test(arguments: [(ShardCaching.bypass, true), (.keep, true), (.bypass, false)])
+    func fullStripeChunksOfABypassingPutSkipThePageCache(caching: ShardCaching, directWrites: Bool) throws {
         let fixture = try PoolFixture(k: 2, m: 1)
         for volume in fixture.pool.slots.compactMap({ $0.volume as? LocalVolume }) {
-            volume.directWrites.setEnabled(direct)
+            volume.directWrites.setEnabled(directWrites)
         }
         let id = ObjectID.random()
         let bytes = patternBytes(count: 4 * VolumePool.defaultStripeSize + 1000, seed: 4)
-        try fixture.pool.put(id, bytes: bytes, durable: false)
+        try bytes.withUnsafeBytes { raw in
+            var source = BufferSource(raw)
+            try fixture.pool.put(id, from: &source, length: raw.count, durable: false, caching: caching)
+        }
         let resident = try Self.residentPages(fixture.shardPath(id, volume: 0), firstBytes: 2 * VolumePool.defaultStripeSize)
-        if direct {
+        if caching == .bypass && directWrites {
             #expect(resident == 0, "direct writes leave no page of the full stripes cached")
         } else {
             #expect(resident > 0)

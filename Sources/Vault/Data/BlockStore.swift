@@ -67,7 +67,8 @@ public final class BlockStore: Sendable {
     // MARK: - Write
 
     /// Seals `plaintext` (at most `blockSize` bytes) into a new block and returns its reference.
-    public func write(_ plaintext: UnsafeRawBufferPointer, durable: Bool) throws(VaultError) -> BlockReference {
+    public func write(_ plaintext: UnsafeRawBufferPointer, durable: Bool,
+                      caching: ShardCaching = .keep) throws(VaultError) -> BlockReference {
         guard plaintext.count <= Self.blockSize else {
             throw VaultError(.invalidArgument, "a block holds at most \(Self.blockSize) bytes, \(plaintext.count) given")
         }
@@ -77,7 +78,7 @@ public final class BlockStore: Sendable {
             var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                             staging: staging, paddedTail: paddedTail)
             do {
-                try pool.put(id, from: &source, length: layout.storedLength, durable: durable)
+                try pool.put(id, from: &source, length: layout.storedLength, durable: durable, caching: caching)
             } catch {
                 throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
             }

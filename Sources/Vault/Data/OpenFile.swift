@@ -1,5 +1,6 @@
 import Buffers
 import Foundation
+import VolumePool
 
 /// The write-back state of one open regular file, shared by all its handles.
 ///
@@ -35,6 +36,9 @@ final class OpenFile: @unchecked Sendable {
     var pendingMtime: Timestamp?
     /// How far reads of this file may fetch ahead (guarded by `lock`).
     var readahead = SequentialReadahead()
+    /// Whether the volumes keep this file's newly written shards cached: set by the latest
+    /// `Vault.open` (guarded by `lock`).
+    var shardCaching = ShardCaching.keep
     /// The highest block index a background prefetch was started for (guarded by `lock`).
     var prefetchedThrough = -1
 
