@@ -40,8 +40,16 @@ final class LocalShardUpload: ShardUpload {
             return
         }
         try FileOperations.writeAll(descriptor, bytes, at: offset, path: temporaryPath)
+        // A large object's pages start for the disk now, while the rest of it arrives, instead
+        // of all at the commit's flush; they stay cached for reads. Small shards wait for it.
+        if bytes.count >= Self.earlyWritebackBytes {
+            _ = shardvault_start_writeback(descriptor, Int64(offset), Int64(bytes.count))
+        }
         offset += bytes.count
     }
+
+    /// Appends at least this large are sent to the disk at once (`sync_file_range`).
+    static let earlyWritebackBytes = 64 << 10
 
     /// True when the bytes were written with O_DIRECT. False when the filesystem refuses
     /// direct I/O (tmpfs, some FUSE filesystems; the volume then stops trying) or the write

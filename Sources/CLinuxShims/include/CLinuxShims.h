@@ -12,6 +12,9 @@ static inline int shardvault_pipe2(int pipefd[2], int flags) { return pipe2(pipe
 
 /// Opens an existing file for writing with O_DIRECT (hidden behind _GNU_SOURCE; CLinuxShims.c).
 int shardvault_open_direct_for_writing(const char *path);
+/// Starts writing a file range's dirty pages to disk without waiting (sync_file_range with
+/// SYNC_FILE_RANGE_WRITE; CLinuxShims.c).
+int shardvault_start_writeback(int fd, long long offset, long long count);
 
 /// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
 #define SHARDVAULT_POSIX_SPAWN_SETSID 0x80

@@ -128,7 +128,7 @@ final class ObjectStore: Sendable {
                     let parent = current
                     current = try vault.mkdir(parent, component, permissions: Self.directoryPermissions, uid: uid, gid: gid).0
                     onChange(.entry(parent: parent, name: component))
-                } catch let error as VaultError where error.code == .exists {
+                } catch where error.code == .exists {
                     current = try mustBeDirectory(current, component)  // made meanwhile by someone else
                 } catch {
                     throw S3Error.from(error)
@@ -181,7 +181,7 @@ final class ObjectStore: Sendable {
                 try vault.unlink(directory, path.name)
             }
             onChange(.removed(parent: directory, name: path.name, inode: inode))
-        } catch let error as VaultError where error.code == .notFound {
+        } catch where error.code == .notFound {
             return
         } catch {
             throw S3Error.from(error)
