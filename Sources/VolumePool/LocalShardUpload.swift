@@ -5,14 +5,14 @@ import Synchronization
 /// A shard being written into a local volume's `tmp/`, renamed into `objects/` on commit so a
 /// crash never leaves a half shard under a final name.
 ///
-/// With `ShardCaching.bypass`, page-aligned appends (every full stripe's chunk: 256 KiB with the
-/// default geometry, from the pool's 4096-aligned stripe buffers) go through a second
-/// descriptor opened with O_DIRECT:
-/// the bytes go from our buffer to the disk instead of being copied into the page cache first,
-/// which was the largest cost of a stream write (docs/FORMAT-pool.md, "Direct writes"). The
-/// unaligned rest (the last stripe's chunk, checksum table, trailer) is written through the
-/// page cache as before; the ranges never share a page. Durability is unchanged: a direct
-/// write, like a buffered one, is only durable after fsync/syncfs.
+/// With `ShardCaching.bypass`, page-aligned appends (every full stripe's chunk: 256 KiB with
+/// the default geometry, from the pool's 4096-aligned stripe buffers) go through a second
+/// descriptor opened with O_DIRECT: the bytes go from our buffer to the disk instead of being
+/// copied into the page cache first, which was the largest cost of a stream write
+/// (docs/FORMAT-pool.md, "Direct writes"). The unaligned rest (the last stripe's chunk,
+/// checksum table, trailer) is written through the page cache; the ranges never share a page.
+/// With `.keep`, large appends are buffered and their writeback starts at once. Durability is
+/// unchanged either way: only the commit's fsync/syncfs makes a shard durable.
 final class LocalShardUpload: ShardUpload {
     private var descriptor: Int32
     private var directDescriptor: Int32 = -1
