@@ -139,7 +139,7 @@ struct Mount: ParsableCommand {
 /// `shardvault unmount MOUNTPOINT`
 struct Unmount: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Unmount a mounted vault; its daemon writes back, closes the vault and exits.")
+        abstract: "Unmount a mounted vault; returns once its daemon has written back, closed the vault and exited.")
 
     @Flag(help: "Detach now even if the mount is busy; the daemon exits when the last user leaves.")
     var lazy = false
@@ -151,8 +151,15 @@ struct Unmount: ParsableCommand {
         guard Unmounter.isMounted(mountpoint) else {
             throw CLIFailure.failed("\(mountpoint) is not mounted")
         }
+        let daemons = MountDaemons.serving(mountpoint)
         guard Unmounter.unmount(mountpoint, lazy: lazy) else {
             throw CLIFailure.failed("could not unmount \(mountpoint) (busy? try --lazy; not mounted?)")
+        }
+        // A lazy unmount's daemon exits only when the last user leaves: no point waiting.
+        guard !lazy else { return }
+        guard MountDaemons.waitForExit(daemons) else {
+            throw CLIFailure.failed("\(mountpoint) is unmounted, but its daemon (pid \(daemons.map(String.init).joined(separator: ", "))) "
+                + "has not exited after 10 minutes; see its log")
         }
     }
 }
