@@ -14,21 +14,6 @@ struct S3Keys: ParsableCommand {
             """,
         subcommands: [S3KeysShow.self, S3KeysRotate.self, S3KeysAddReadOnly.self, S3KeysRemoveReadOnly.self])
 
-    /// Opens the vault, runs `body` on it, and closes it (also on failure).
-    static func withVault<Result>(pool: VolumeArguments, passwordFile: String?, _ body: (Vault) throws -> Result) throws -> Result {
-        let vault = try Vault(volumePaths: pool.volumes, password: try Passwords.existing(file: passwordFile),
-                              options: VaultSupport.oneShotOptions)
-        let result: Result
-        do {
-            result = try body(vault)
-        } catch {
-            try? vault.close()
-            throw error
-        }
-        try vault.close()
-        return result
-    }
-
     /// `access key: …` / `secret key: …`, prefixed `read-only ` for a read-only pair.
     static func print(_ pair: S3Credentials) {
         let prefix = pair.access == .readOnly ? "read-only " : ""
@@ -42,13 +27,10 @@ struct S3KeysShow: ParsableCommand {
         commandName: "show",
         abstract: "Print the vault's S3 key pairs: the read-write one (made now if the vault has none yet), then the read-only ones.")
 
-    @Option(help: ArgumentHelp("Read the password from this file.", valueName: "file"))
-    var passwordFile: String?
-
-    @OptionGroup var pool: VolumeArguments
+    @OptionGroup var vault: S3KeysVault
 
     func run() throws {
-        let ring = try S3Keys.withVault(pool: pool, passwordFile: passwordFile, S3CredentialStore.loadOrCreateKeyRing)
+        let ring = try vault.with(S3CredentialStore.loadOrCreateKeyRing)
         ring.all.forEach(S3Keys.print)
     }
 }
@@ -59,13 +41,10 @@ struct S3KeysRotate: ParsableCommand {
         abstract: "Replace the vault's read-write S3 key pair with a new one and print it; the old pair stops working.",
         discussion: "Read-only pairs are kept. The vault must not be served meanwhile (its volumes are locked by the serving daemon).")
 
-    @Option(help: ArgumentHelp("Read the password from this file.", valueName: "file"))
-    var passwordFile: String?
-
-    @OptionGroup var pool: VolumeArguments
+    @OptionGroup var vault: S3KeysVault
 
     func run() throws {
-        S3Keys.print(try S3Keys.withVault(pool: pool, passwordFile: passwordFile) { try S3CredentialStore.rotate(in: $0) })
+        S3Keys.print(try vault.with { try S3CredentialStore.rotate(in: $0) })
     }
 }
 
@@ -75,13 +54,10 @@ struct S3KeysAddReadOnly: ParsableCommand {
         abstract: "Make an extra S3 key pair that may only read (GET, HEAD, listings) and print it.",
         discussion: "Every request it signs that would change the vault is refused with AccessDenied.")
 
-    @Option(help: ArgumentHelp("Read the password from this file.", valueName: "file"))
-    var passwordFile: String?
-
-    @OptionGroup var pool: VolumeArguments
+    @OptionGroup var vault: S3KeysVault
 
     func run() throws {
-        S3Keys.print(try S3Keys.withVault(pool: pool, passwordFile: passwordFile) { try S3CredentialStore.addReadOnly(in: $0) })
+        S3Keys.print(try vault.with { try S3CredentialStore.addReadOnly(in: $0) })
     }
 }
 
@@ -93,15 +69,35 @@ struct S3KeysRemoveReadOnly: ParsableCommand {
     @Argument(help: ArgumentHelp("The access key of the read-only pair (as `s3-keys show` prints it).", valueName: "access-key"))
     var accessKey: String
 
+    @OptionGroup var vault: S3KeysVault
+
+    func run() throws {
+        try vault.with {
+            try S3CredentialStore.removeReadOnly(accessKeyID: accessKey, in: $0)
+        }
+        print("removed read-only access key: \(accessKey)")
+    }
+}
+
+/// The password file and volumes every `s3-keys` subcommand takes, and the vault they open.
+struct S3KeysVault: ParsableArguments {
     @Option(help: ArgumentHelp("Read the password from this file.", valueName: "file"))
     var passwordFile: String?
 
     @OptionGroup var pool: VolumeArguments
 
-    func run() throws {
-        try S3Keys.withVault(pool: pool, passwordFile: passwordFile) {
-            try S3CredentialStore.removeReadOnly(accessKeyID: accessKey, in: $0)
+    /// Opens the vault, runs `body` on it, and closes it (also on failure).
+    func with<Result>(_ body: (Vault) throws -> Result) throws -> Result {
+        let vault = try Vault(volumePaths: pool.volumes, password: try Passwords.existing(file: passwordFile),
+                              options: VaultSupport.oneShotOptions)
+        let result: Result
+        do {
+            result = try body(vault)
+        } catch {
+            try? vault.close()
+            throw error
         }
-        print("removed read-only access key: \(accessKey)")
+        try vault.close()
+        return result
     }
 }
