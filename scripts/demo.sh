@@ -2,8 +2,9 @@
 # `make demo`: a 4+2 ShardVault vault on six directories, end to end.
 # Creates the encrypted vault (init, status), mounts it with FUSE and uses it as a directory,
 # then exercises the pool layer underneath: put, get, degraded read with two volumes gone,
-# replace + heal, scrub, and finally fsck of the vault. (The S3 door arrives with its issue.) Every step checks its result; any failure
-# stops the demo with a non-zero exit.
+# replace + heal, scrub, and fsck of the vault. Finally a fresh vault is left mounted and
+# served over S3 by one daemon (both doors shown working), with how to use and stop it.
+# Every step checks its result; any failure stops the demo with a non-zero exit.
 #
 # Usage: scripts/demo.sh PATH_TO_SHARDVAULT_BINARY
 # Environment: SHARDVAULT_DEMO_DIR (default /tmp/shardvault-demo) is wiped and reused.
@@ -30,6 +31,8 @@ trap 'status=$?; [ $status -eq 0 ] || printf "%sdemo FAILED (exit %d) at step %d
 
 sv() { run "$SHARDVAULT" "$@"; }
 
+# A live vault left by an earlier demo is unmounted first (its daemon then exits).
+if grep -q " $DEMO/live/mnt fuse" /proc/mounts; then "$SHARDVAULT" unmount "$DEMO/live/mnt"; fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 SMALL_FILE=/usr/bin/bash; [ -f "$SMALL_FILE" ] || SMALL_FILE=/bin/sh
@@ -133,14 +136,46 @@ sv pool get "$ID" --output "$DEMO/random.healed" "${NEW[@]}"
 cmp "$DEMO/random.bin" "$DEMO/random.healed" || fail "read after heal differs"
 ok "identical: the rebuilt shards on new1 and new4 serve the read"
 
+say "One daemon, two doors: a fresh vault mounted at $DEMO/live/mnt and served over S3"
+LIVE="$DEMO/live"; LV=("$LIVE"/disk{0..5}); mkdir -p "$LIVE/mnt"
+sv init --data 4 --parity 2 --kdf test --password-file "$PW" "${LV[@]}" 2>/dev/null
+keys=$(sv s3-keys show --password-file "$PW" "${LV[@]}")
+ACCESS=$(sed -n 's/^access key: //p' <<<"$keys"); SECRET=$(sed -n 's/^secret key: //p' <<<"$keys")
+[ -n "$ACCESS" ] && [ -n "$SECRET" ] || fail "s3-keys show printed no key pair"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ENDPOINT="http://127.0.0.1:$PORT"
+sv mount -o "s3=127.0.0.1:$PORT" --password-file "$PW" "${LV[@]}" "$LIVE/mnt"
+export AWS_ACCESS_KEY_ID="$ACCESS" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+s3() { run aws --endpoint-url "$ENDPOINT" s3 "$@"; }
+run mkdir -p "$LIVE/mnt/photos"
+run cp "$SMALL_FILE" "$LIVE/mnt/photos/from-the-mount.bin"
+s3 ls s3://photos/
+s3 cp s3://photos/from-the-mount.bin "$DEMO/via-s3.bin" >/dev/null
+cmp "$SMALL_FILE" "$DEMO/via-s3.bin" || fail "a file written through the mount reads back differently through S3"
+s3 cp "$DEMO/random.bin" s3://photos/from-s3.bin >/dev/null
+cmp "$DEMO/random.bin" "$LIVE/mnt/photos/from-s3.bin" || fail "an object PUT through S3 reads back differently through the mount"
+run ls -l "$LIVE/mnt/photos"
+ok "a file copied into the mount is an S3 object at once, and an S3 PUT is a file at once"
+
 cat <<EOT
 
-${BOLD}Demo complete.${OFF} Everything above is in $DEMO. To try it by hand:
+${BOLD}Demo complete.${OFF} Everything above is in $DEMO. ${BOLD}Still running:${OFF} the vault on
+$LIVE/disk0…5 is mounted at $LIVE/mnt and served over S3 at $ENDPOINT by one daemon:
+
+  ls $LIVE/mnt                       # any program can use the directory
+  export AWS_ACCESS_KEY_ID=$ACCESS AWS_SECRET_ACCESS_KEY=$SECRET AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url $ENDPOINT s3 ls s3://photos/
+  rclone, s3cmd, boto3, s3fs: the same endpoint and keys (docs/S3.md)
+  $SHARDVAULT unmount $LIVE/mnt   # stops both doors
+
+To try the rest by hand:
 
   SV=$SHARDVAULT
   \$SV init /tmp/sv/d{0..5}          # asks for a password twice; or --password-file FILE
   \$SV status /tmp/sv/d{0..5}
-  mkdir -p /tmp/sv/mnt; \$SV mount /tmp/sv/d{0..5} /tmp/sv/mnt   # returns once mounted; then use /tmp/sv/mnt
+  mkdir -p /tmp/sv/mnt; \$SV mount -o s3=127.0.0.1:9000 /tmp/sv/d{0..5} /tmp/sv/mnt   # returns once mounted
+  \$SV s3-keys show /tmp/sv/d{0..5}   # (before mounting) the S3 key pair
   \$SV unmount /tmp/sv/mnt
   id=\$(\$SV pool put /tmp/sv/d{0..5} < /usr/bin/bash | cut -d' ' -f1)
   \$SV pool get \$id /tmp/sv/d{0..5} | cmp - /usr/bin/bash
@@ -149,5 +184,5 @@ ${BOLD}Demo complete.${OFF} Everything above is in $DEMO. To try it by hand:
   \$SV pool replace --index 4 /tmp/sv/n4 /tmp/sv/d{0..5} /tmp/sv/n1
   \$SV heal /tmp/sv/d{0,2,3,5} /tmp/sv/n{1,4} && \$SV scrub /tmp/sv/d{0,2,3,5} /tmp/sv/n{1,4}
 
-Volumes always come last, in any order. More: docs/CLI.md, or \$SV help <command>.
+Volumes always come last, in any order. More: docs/CLI.md, docs/S3.md, or \$SV help <command>.
 EOT
