@@ -73,8 +73,10 @@ extension Vault {
         return written
     }
 
-    /// Blocks a sequential reader starts fetching past the one it is in.
-    static let prefetchedBlocks = 2
+    /// Blocks a sequential reader starts fetching past the one it is in, at most: a cold
+    /// 512 MiB read took 0.7–1.4 s with 1, 0.7–1.2 s with 2, 0.56–0.87 s with 4 and 0.7–0.9 s
+    /// with 6 (2-core VM). Never more than a quarter of the chunk cache, which holds them.
+    static let prefetchedBlocks = 4
 
     /// Once reading is sequential with the widest window, keeps the next blocks' fetches
     /// running in the background (`BlockStore.prefetch`).
@@ -84,7 +86,8 @@ extension Vault {
             return
         }
         guard case let .blocks(slots) = file.content else { return }
-        for next in stride(from: max(index + 1, file.prefetchedThrough + 1), through: index + Self.prefetchedBlocks, by: 1) {
+        let depth = max(1, min(Self.prefetchedBlocks, blocks.cache.byteBudget / 4 / OpenFile.blockSize))
+        for next in stride(from: max(index + 1, file.prefetchedThrough + 1), through: index + depth, by: 1) {
             guard next < slots.count, UInt64(next) * UInt64(OpenFile.blockSize) < file.size else { break }
             file.prefetchedThrough = next
             if let block = slots[next], file.dirtyBlocks[next] == nil, file.sealing[next] == nil {
