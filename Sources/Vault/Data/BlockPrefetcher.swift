@@ -6,8 +6,8 @@ import VolumePool
 ///
 /// Why: a cold stream read did everything on the reading thread — wait for the volumes, copy
 /// out of the page cache, verify and decrypt, reply — with the file locked, so one core
-/// idled. Fetching block N+1 into the chunk cache on another thread while the reader works
-/// through block N overlaps the two halves (docs/FUSE.md, "Reads").
+/// idled. Fetching the next blocks into the chunk cache on other threads while the reader
+/// works through the current one overlaps the two halves (docs/FUSE.md, "Block prefetch").
 final class BlockPrefetcher: @unchecked Sendable {
     private let queue = DispatchQueue(label: "shardvault.prefetch", attributes: .concurrent)
     /// Guards `running`; signalled when a prefetch ends.
