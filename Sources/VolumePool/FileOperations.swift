@@ -47,6 +47,23 @@ enum FileOperations {
         try fsync(fd, path: path)
     }
 
+    /// Calls `body` with the name of every entry of `directory` but "." and "..". A directory
+    /// that cannot be opened throws (errno kept), unless it is missing and `missingIsEmpty`.
+    static func forEachEntry(in directory: String, missingIsEmpty: Bool = false,
+                             _ body: (String) throws -> Void) throws {
+        guard let stream = opendir(directory) else {
+            if missingIsEmpty && errno == ENOENT { return }
+            throw VolumeIOError.lastError("opendir", directory)
+        }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { try body(name) }
+        }
+    }
+
     static func makeDirectory(_ path: String) throws(VolumeIOError) {
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw .lastError("mkdir", path) }
     }

@@ -63,19 +63,15 @@ final class LocalShardUpload: ShardUpload {
                 return false
             }
         }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(directDescriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            // EINVAL: an alignment the device does not accept. Any failed or short direct
-            // write is redone whole through the page cache, which reports real I/O errors.
-            guard n > 0 else {
-                if errno == EINVAL { directWrites.setEnabled(false) }
-                return false
-            }
-            done += n
+        do {
+            try FileOperations.writeAll(directDescriptor, bytes, at: offset, path: temporaryPath)
+            return true
+        } catch {
+            // EINVAL: an alignment the device does not accept. Any failed direct write is
+            // redone whole through the page cache, which reports real I/O errors.
+            if error.code == EINVAL { directWrites.setEnabled(false) }
+            return false
         }
-        return true
     }
 
     func commit(durable: Bool) throws(VolumeIOError) {

@@ -88,16 +88,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
 
     public func forEachShard(_ body: (ObjectID) throws -> Void) throws {
         for byte in 0 ..< 256 {
-            let directory = objectsPath + "/" + Self.twoHexDigits(byte)
-            guard let stream = opendir(directory) else {
-                if errno == ENOENT { continue }
-                throw VolumeIOError.lastError("opendir", directory)
-            }
-            defer { closedir(stream) }
-            while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                }
+            try FileOperations.forEachEntry(in: objectsPath + "/" + Self.twoHexDigits(byte), missingIsEmpty: true) { name in
                 if let id = ObjectID(hex: name) { try body(id) }
             }
         }
@@ -119,14 +110,7 @@ public final class LocalVolume: Volume, @unchecked Sendable {
     }
 
     private func removeAbandonedUploads() {
-        guard let stream = opendir(temporaryPath) else { return }
-        defer { closedir(stream) }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { unlink(temporaryPath + "/" + name) }
-        }
+        try? FileOperations.forEachEntry(in: temporaryPath) { unlink(temporaryPath + "/" + $0) }
     }
 
     static func twoHexDigits(_ byte: Int) -> String {

@@ -61,14 +61,8 @@ final class SpareShardFiles: Sendable {
 
     /// Spares a previous process left: kept (emptied again, in case) up to the limit.
     private static func existingSpares(in directory: String, limit: Int) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
         var found: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            guard name != "." && name != ".." else { continue }
+        try? FileOperations.forEachEntry(in: directory) { name in
             let path = directory + "/" + name
             if found.count < limit && truncate(path, 0) == 0 { found.append(path) } else { unlink(path) }
         }
