@@ -74,7 +74,7 @@ struct StreamFile {
         guard fd >= 0 else { throw BenchError.io("open \(path)", errno) }
         defer { close(fd) }
         for block in 0 ... blocks {
-            let count = try readBlock(fd, into: buffer)
+            let count = try SeededFile.readSome(fd, buffer, path: path)
             if block == blocks {
                 guard count == 0 else { throw BenchError.wrongResult("\(path) is longer than the \(bytes) bytes written") }
                 break
@@ -116,20 +116,5 @@ struct StreamFile {
             text += ", pages stamped as block " + foreignStamps.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         }
         return text
-    }
-
-    /// Fills `buffer` with one block (looping over short reads); returns the bytes read (0 at EOF).
-    private func readBlock(_ fd: Int32, into buffer: ScratchBuffer) throws -> Int {
-        var done = 0
-        while done < Self.blockBytes {
-            let count = Glibc.read(fd, buffer.base + done, Self.blockBytes - done)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw BenchError.io("read \(path)", errno)
-            }
-            if count == 0 { break }
-            done += count
-        }
-        return done
     }
 }
