@@ -348,7 +348,7 @@ extension Vault {
             return (replaced, [record])
         }
         file.content.setBlock(block, at: index)
-        freeAfterDurable(replaced.map { [$0.id] } ?? [])
+        freeAfterDurable(replaced.map { [$0] } ?? [])
     }
 
     /// A copy of `block` cut to its first `length` bytes (truncation inside a block).
@@ -371,7 +371,7 @@ extension Vault {
             return (released, [record])
         }
         file.content = content
-        freeAfterDurable(released.map(\.id))
+        freeAfterDurable(released)
     }
 }
 

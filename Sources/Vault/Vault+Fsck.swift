@@ -32,7 +32,7 @@ extension Vault {
         try read { (namespace) throws(VaultError) in
             report.inodes = namespace.inodeCount
             for (inode, node) in namespace.nodes {
-                for id in node.content.blockIDs { referenced[id] = inode }
+                for block in node.content.blocks { referenced[block.storageObject] = inode }
             }
             do {
                 _ = try Namespace(snapshot: namespace.snapshot())

@@ -176,14 +176,14 @@ extension Vault {
     /// Deletes the blocks of content nothing references any more, once the records that
     /// stopped referencing them are durable (a crash before that must still find them).
     func freeAfterDurable(_ content: FileContent?) {
-        guard let content, !content.blockIDs.isEmpty else { return }
-        freeAfterDurable(content.blockIDs)
+        guard let content else { return }
+        freeAfterDurable(content.blocks)
     }
 
-    func freeAfterDurable(_ blocks: [ObjectID]) {
-        guard !blocks.isEmpty else { return }
-        let pool = pool
-        journal.afterDurable { for id in blocks { try? pool.delete(id) } }
+    func freeAfterDurable(_ freed: [BlockReference]) {
+        guard !freed.isEmpty else { return }
+        let store = blocks
+        journal.afterDurable { for block in freed { store.delete(block) } }
     }
 }
 

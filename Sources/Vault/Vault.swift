@@ -42,7 +42,16 @@ public final class Vault: @unchecked Sendable {
         /// Chunk encryption buffers come from the thread-local chunk pool; false allocates a
         /// fresh pair per block operation (only to measure what the pool buys).
         public var pooledChunkBuffers = true
+        /// Small blocks share pool objects ("packs", docs/FORMAT-blocks.md); false gives every
+        /// block an object of its own, to measure what packing buys
+        /// (`SHARDVAULT_PACK_SMALL_BLOCKS=off`).
+        public var packsSmallBlocks = Options.packingByEnvironment
         public init() {}
+
+        static var packingByEnvironment: Bool {
+            guard let value = getenv("SHARDVAULT_PACK_SMALL_BLOCKS") else { return true }
+            return !["off", "0", "no", "false"].contains(String(cString: value).lowercased())
+        }
     }
 
     /// Creates a vault over empty directories (default 4+2, 1+0 for a single volume).
@@ -78,7 +87,7 @@ public final class Vault: @unchecked Sendable {
             metadata = try Self.wrapCrypto { () throws(CryptoError) in try MetadataCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
             let content = try Self.wrapCrypto { () throws(CryptoError) in try ContentCipher(keys: keys, algorithm: stored.file.contentAlgorithm) }
             blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes),
-                                pooledChunkBuffers: options.pooledChunkBuffers)
+                                pooledChunkBuffers: options.pooledChunkBuffers, packsSmallBlocks: options.packsSmallBlocks)
             inlineLimit = min(max(0, options.inlineLimit), BlockStore.chunkSize)
             let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
@@ -100,9 +109,12 @@ public final class Vault: @unchecked Sendable {
         }
         self.pool = pool
         journal.checkpointSource = self
+        for node in namespace.nodes.values {
+            for block in node.content.blocks { blocks.adopt(block) }
+        }
         // Files unlinked while open before the last unmount or crash have no handles now.
         for content in namespace.removeOrphans() {
-            for id in content.blockIDs { try? pool.delete(id) }
+            for block in content.blocks { blocks.delete(block) }
         }
         namespace.isOpen = { [openFiles] in openFiles.isOpen($0) }
     }

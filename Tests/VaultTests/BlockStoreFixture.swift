@@ -5,7 +5,8 @@ import VolumePool
 @testable import Vault
 
 /// A real k+m VolumePool in a fresh temporary directory, fresh master keys, and a BlockStore
-/// over them. Everything on disk is removed when the fixture goes away.
+/// over them. Everything on disk is removed when the fixture goes away. Small blocks get
+/// objects of their own unless `packsSmallBlocks` (BlockPackingTests covers packs).
 final class BlockStoreFixture {
     let root: String
     let volumePaths: [String]
@@ -14,7 +15,7 @@ final class BlockStoreFixture {
     let store: BlockStore
 
     init(dataShards: Int = 4, parityShards: Int = 2, stripeSize: Int = VolumePool.defaultStripeSize,
-         cacheBudget: Int = 8 << 20, algorithm: AEADAlgorithm = .aes256GCM) throws {
+         cacheBudget: Int = 8 << 20, algorithm: AEADAlgorithm = .aes256GCM, packsSmallBlocks: Bool = false) throws {
         var template = Array((NSTemporaryDirectory() + "shardvault-blocks-XXXXXX").utf8CString)
         root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         let root = root
@@ -25,7 +26,8 @@ final class BlockStoreFixture {
         options.healsInBackground = false  // tests look at shard files; no repairs behind their back
         pool = try VolumePool.open(volumePaths: volumePaths, options: options)
         cipher = try ContentCipher(keys: MasterKeys.generate(), algorithm: algorithm)
-        store = BlockStore(pool: pool, cipher: cipher, cache: ChunkCache(byteBudget: cacheBudget))
+        store = BlockStore(pool: pool, cipher: cipher, cache: ChunkCache(byteBudget: cacheBudget),
+                           packsSmallBlocks: packsSmallBlocks)
     }
 
     deinit {

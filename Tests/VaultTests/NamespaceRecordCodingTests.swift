@@ -30,6 +30,8 @@ func everyRecordCase() -> [NamespaceRecord] {
     fifo.time = .min
 
     let block = BlockReference(id: ObjectID(high: .max, low: 42), length: .max)
+    let packed = BlockReference(id: ObjectID(high: 7, low: 8), length: 65_536,
+                                pack: PackLocation(object: ObjectID(high: .max, low: 0), firstChunk: .max))
     var records: [NamespaceRecord] = [
         .create(creation), .create(directory), .create(symlink), .create(emptySymlink), .create(fifo),
         .link(inode: 7, parent: 1, name: name, time: -1),
@@ -37,9 +39,10 @@ func everyRecordCase() -> [NamespaceRecord] {
         .setContent(inode: 3, content: .empty, size: 0, time: 5),
         .setBlock(inode: 3, index: 0, block: block, size: 4 << 20, time: 6),
         .setBlock(inode: .max, index: 1_000_000, block: nil, size: .max, time: .min),
+        .setBlock(inode: 4, index: 0, block: packed, size: 65_536, time: 6),
         .setContent(inode: 3, content: .inline([UInt8](repeating: 0xEE, count: 300)), size: 300, time: 5),
         .setContent(inode: 3, content: .blocks([]), size: 0, time: 5),
-        .setContent(inode: 3, content: .blocks([nil, block, nil, nil, BlockReference(id: .init(high: 0, low: 0), length: 0)]),
+        .setContent(inode: 3, content: .blocks([nil, block, nil, nil, BlockReference(id: .init(high: 0, low: 0), length: 0), packed]),
                     size: .max, time: 5),
         .setXattr(inode: 3, name: "user.é✓", value: [], time: 6),
         .setXattr(inode: 3, name: "", value: [UInt8](repeating: 1, count: 200), time: 6),
@@ -84,13 +87,41 @@ func everyRecordCase() -> [NamespaceRecord] {
     @Test func documentedLayoutOfAnUnlink() {
         // docs/FORMAT-vault.md: version, count, tag 3, parent varint, name, time (8 LE).
         let bytes = NamespaceRecord.encodeRecords([.unlink(parent: 300, name: SealedName([0xAA, 0xBB]), time: 1)])
-        #expect(bytes == [1, 1, 3, 0xAC, 0x02, 2, 0xAA, 0xBB, 1, 0, 0, 0, 0, 0, 0, 0])
+        #expect(bytes == [2, 1, 3, 0xAC, 0x02, 2, 0xAA, 0xBB, 1, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func documentedLayoutOfAPackedBlockSlot() throws {
+        // docs/FORMAT-vault.md, "Values": id, length with bit 32 set, pack id, first chunk.
+        let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 5,
+                                   pack: PackLocation(object: ObjectID(high: 0, low: 2), firstChunk: 3))
+        let bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+        let id: (UInt8) -> [UInt8] = { [0, 0, 0, 0, 0, 0, 0, 0, $0, 0, 0, 0, 0, 0, 0, 0] }
+        #expect(bytes == [2, 1, 10, 9, 0, 1] + id(1) + [0x85, 0x80, 0x80, 0x80, 0x10] + id(2) + [3, 5] + [UInt8](repeating: 0, count: 8))
+        #expect(try NamespaceRecord.decodeRecords(bytes) == [.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+    }
+
+    @Test func versionOneBatchesStillDecode() throws {
+        // Written by earlier builds: same layout, no packed blocks.
+        let unpacked = BlockReference(id: ObjectID(high: 1, low: 2), length: 4096)
+        let records: [NamespaceRecord] = [.setBlock(inode: 9, index: 2, block: unpacked, size: 1 << 23, time: 4),
+                                          .unlink(parent: 300, name: SealedName([0xAA, 0xBB]), time: 1)]
+        let versionOne = [1] + NamespaceRecord.encodeRecords(records).dropFirst()
+        #expect(try NamespaceRecord.decodeRecords(versionOne) == records)
+    }
+
+    @Test func unknownBitsInABlockLengthFieldAreRefused() {
+        let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 5)
+        var bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+        let lengthOffset = 6 + 16
+        #expect(bytes[lengthOffset] == 5)
+        bytes.replaceSubrange(lengthOffset ... lengthOffset, with: [0x85, 0x80, 0x80, 0x80, 0x20])  // bit 33
+        expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords(bytes) }
     }
 
     @Test func unknownVersionTagsAndModesThrow() {
         let good = NamespaceRecord.encodeRecords([.release(inode: 5)])
-        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace record batch", found: 2, supported: 1) }) {
-            _ = try NamespaceRecord.decodeRecords([2] + good.dropFirst())
+        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace record batch", found: 3, supported: 2) }) {
+            _ = try NamespaceRecord.decodeRecords([3] + good.dropFirst())
         }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 0, 5]) }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 11, 5]) }

@@ -79,13 +79,16 @@ func makeSampleTree() throws -> Namespace {
 
     @Test func layoutStartsWithMagicAndVersion() throws {
         let bytes = Namespace(rootID: DirectoryID(high: 0, low: 0), time: 0).snapshot()
-        #expect(Array(bytes[0 ..< 7]) == Array("SVNS".utf8) + [1, 2, 1])  // magic, version, nextInode, count
+        #expect(Array(bytes[0 ..< 7]) == Array("SVNS".utf8) + [2, 2, 1])  // magic, version, nextInode, count
         expectDecodingError(matching: isMalformed) { _ = try Namespace(snapshot: [0x53, 0x56, 0x4E, 0x54] + bytes.dropFirst(4)) }
         var future = bytes
-        future[4] = 2
-        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace snapshot", found: 2, supported: 1) }) {
+        future[4] = 3
+        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace snapshot", found: 3, supported: 2) }) {
             _ = try Namespace(snapshot: future)
         }
+        var versionOne = bytes
+        versionOne[4] = 1  // earlier builds: the same layout without packed blocks
+        #expect(try Namespace(snapshot: versionOne).snapshot() == bytes)
     }
 
     @Test func everyTruncationThrows() throws {

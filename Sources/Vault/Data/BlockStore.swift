@@ -4,12 +4,15 @@ import VaultCrypto
 import VolumePool
 
 /// Stores immutable blocks of file content: each block (at most `blockSize` plaintext bytes)
-/// becomes one erasure-coded pool object under a fresh random id, holding the block's 32 KiB
-/// chunks each sealed with the content key (layout: `BlockLayout`, docs/FORMAT-blocks.md).
+/// gets a fresh random id and its 32 KiB chunks are each sealed with the content key (layout:
+/// `BlockLayout`, docs/FORMAT-blocks.md). A block is one erasure-coded pool object of its own,
+/// or — small, and not needed durable at once — a run of chunks in a shared pack
+/// (`BlockPacker`).
 ///
 /// - `write` seals chunk by chunk while the pool pulls bytes; no sealed copy of the block is
-///   made. With `durable: false` (the normal case) the block is on stable storage only after
-///   `pool.sync()`, which the journal runs before committing records that reference it.
+///   made (a packed block is sealed into its pack's buffer). With `durable: false` (the normal
+///   case) the block is on stable storage only after `syncIfNeeded()`, which the journal runs
+///   before committing records that reference it.
 /// - `read` fetches only the sealed chunks a range touches (one ranged `pool.get` per run of
 ///   chunks not in the cache), authenticates each, and copies out the requested bytes.
 ///   Damage the pool cannot repair, tampering, and chunks moved from another place or block
@@ -32,6 +35,9 @@ public final class BlockStore: Sendable {
     /// See `Vault.Options.pooledChunkBuffers`.
     private let pooledChunkBuffers: Bool
     private let prefetcher = BlockPrefetcher()
+    private let packer: BlockPacker
+    /// See `Vault.Options.packsSmallBlocks`; packs already written are read and freed either way.
+    private let packsSmallBlocks: Bool
 
     /// What the store has done since it was created (tests and benchmarks read it).
     public struct Statistics: Sendable, Equatable {
@@ -41,6 +47,8 @@ public final class BlockStore: Sendable {
         public var chunksOpened = 0
         /// Ranged `pool.get` calls made by reads (0 for reads served by the cache).
         public var objectFetches = 0
+        /// Blocks written into a shared pack instead of an object of their own.
+        public var blocksPacked = 0
         /// Whole blocks fetched into the cache ahead of a sequential reader (`prefetch`).
         public var blocksPrefetched = 0
         public var blocksDeleted = 0
@@ -49,11 +57,23 @@ public final class BlockStore: Sendable {
     }
 
     public init(pool: VolumePool, cipher: ContentCipher, cache: ChunkCache = ChunkCache(byteBudget: 64 << 20),
-                pooledChunkBuffers: Bool = true) {
+                pooledChunkBuffers: Bool = true, packsSmallBlocks: Bool = true) {
         self.pool = pool
         self.cipher = cipher
         self.cache = cache
         self.pooledChunkBuffers = pooledChunkBuffers
+        self.packsSmallBlocks = packsSmallBlocks
+        packer = BlockPacker(
+            sealedChunkSize: BlockLayout(length: 0, cipherOverhead: cipher.overhead).sealedChunkSize,
+            put: { (id, bytes) throws(VaultError) in
+                var source = BufferSource(bytes)
+                do {
+                    _ = try pool.put(id, from: &source, length: bytes.count, durable: false)
+                } catch {
+                    throw VaultError(poolFailure: error, context: "writing pack \(id.hex) of small blocks")
+                }
+            },
+            delete: { id in _ = try? pool.delete(id) })
     }
 
     public var counters: Statistics { statistics.withLock { $0 } }
@@ -74,6 +94,9 @@ public final class BlockStore: Sendable {
         }
         let id = ObjectID.random()
         let layout = layout(plaintext.count)
+        if !durable, packsSmallBlocks, layout.length > 0, layout.length <= BlockPacker.largestPackedBlock {
+            return try writePacked(plaintext, id: id, layout: layout)
+        }
         try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
             var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                             staging: staging, paddedTail: paddedTail)
@@ -94,10 +117,45 @@ public final class BlockStore: Sendable {
         return BlockReference(id: id, length: UInt32(plaintext.count))
     }
 
-    /// Makes every block written with `durable: false` durable — one flush of the volumes, and
-    /// none at all when no such block was written since the last call (metadata-only commits).
+    /// Seals a small block into the open pack; a pack that filled up is written here, by the
+    /// writer that found it full.
+    private func writePacked(_ plaintext: UnsafeRawBufferPointer, id: ObjectID,
+                             layout: BlockLayout) throws(VaultError) -> BlockReference {
+        let (location, full) = try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
+            try packer.append(chunkCount: layout.chunkCount) { (destination) throws(VaultError) in
+                var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
+                                                staging: staging, paddedTail: paddedTail)
+                do {
+                    _ = try source.read(into: destination)
+                } catch {
+                    throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
+                }
+            }
+        }
+        unsynced.store(true, ordering: .sequentiallyConsistent)
+        statistics.withLock {
+            $0.blocksWritten += 1
+            $0.blocksPacked += 1
+            $0.plaintextBytesWritten += plaintext.count
+            $0.chunksSealed += layout.chunkCount
+        }
+        // The block is in the pack whatever happens to the full one: a failed write of that
+        // pack stays queued for the next sync, which reports it.
+        if let full { try? packer.write(full) }
+        return BlockReference(id: id, length: UInt32(plaintext.count), pack: location)
+    }
+
+    /// Makes every block written with `durable: false` durable — packs still in memory are
+    /// written, then one flush of the volumes; nothing at all when no such block was written
+    /// since the last call (metadata-only commits).
     public func syncIfNeeded() throws(VaultError) {
         guard unsynced.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        do {
+            try packer.flush()
+        } catch {
+            unsynced.store(true, ordering: .sequentiallyConsistent)
+            throw error
+        }
         do {
             try pool.sync()
         } catch {
@@ -153,7 +211,7 @@ public final class BlockStore: Sendable {
                 }
                 runEnd += 1
             }
-            try fetch(block.id, chunks: chunk ..< runEnd, layout: layout, range: range, output: destination)
+            try fetch(block, chunks: chunk ..< runEnd, layout: layout, range: range, output: destination)
             chunk = runEnd + (runEndWasCached ? 1 : 0)
         }
     }
@@ -169,7 +227,7 @@ public final class BlockStore: Sendable {
             withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) { unused in
                 // An empty requested range: every chunk goes to the cache, nothing to `unused`.
                 do {
-                    try fetch(block.id, chunks: 0 ..< layout.chunkCount, layout: layout, range: 0 ..< 0,
+                    try fetch(block, chunks: 0 ..< layout.chunkCount, layout: layout, range: 0 ..< 0,
                               output: unused.baseAddress!)
                     statistics.withLock { $0.blocksPrefetched += 1 }
                 } catch {}
@@ -186,18 +244,36 @@ public final class BlockStore: Sendable {
                           to: output + (wanted.lowerBound - range.lowerBound))
     }
 
-    /// Fetches, authenticates, caches and copies out the chunks `chunks` with one ranged get.
-    private func fetch(_ id: ObjectID, chunks: Range<Int>, layout: BlockLayout, range: Range<Int>,
+    /// Fetches, authenticates, caches and copies out the chunks `chunks` with one ranged get
+    /// of the block's object, or of its pack (from memory while the pack is unwritten).
+    private func fetch(_ block: BlockReference, chunks: Range<Int>, layout: BlockLayout, range: Range<Int>,
                        output: UnsafeMutableRawPointer) throws(VaultError) {
-        let info: ObjectInfo
+        let id = block.id
+        let stored = layout.storedRange(ofChunks: chunks)
+        let packOffset = block.pack.map { Int($0.firstChunk) * layout.sealedChunkSize } ?? 0
+        let objectRange = stored.lowerBound + packOffset ..< stored.upperBound + packOffset
+        let objectLength: Int?
         let chunksOpened: Int
-        (info, chunksOpened) = try withChunkBuffers { (staging, plaintext) throws(VaultError) -> (ObjectInfo, Int) in
+        (objectLength, chunksOpened) = try withChunkBuffers { (staging, plaintext) throws(VaultError) -> (Int?, Int) in
             var sink = ChunkOpeningSink(cipher: cipher, block: id, layout: layout, cache: cache,
                                         firstChunk: chunks.lowerBound, requested: range, output: output,
                                         staging: staging, plaintext: plaintext)
-            let info: ObjectInfo
+            let objectLength: Int?
             do {
-                info = try pool.get(id, range: layout.storedRange(ofChunks: chunks), into: &sink)
+                if let pack = block.pack,
+                   try packer.withUnwrittenBytes(of: pack.object, range: objectRange, { (bytes) throws(VaultError) in
+                       do {
+                           try sink.write(bytes)
+                       } catch {
+                           throw BlockStoreFailure.vaultError(error, cryptoFailure: sink.failure, operation: .read, block: id)
+                       }
+                   }) {
+                    objectLength = nil
+                } else {
+                    objectLength = try pool.get(block.storageObject, range: objectRange, into: &sink).length
+                }
+            } catch let error as VaultError {
+                throw error
             } catch {
                 throw BlockStoreFailure.vaultError(error, cryptoFailure: sink.failure, operation: .read, block: id)
             }
@@ -205,16 +281,17 @@ public final class BlockStore: Sendable {
                 throw VaultError(.io, "reading block \(id.hex): the pool delivered chunks up to \(sink.nextChunk) "
                     + "of \(chunks.lowerBound)..<\(chunks.upperBound)")
             }
-            return (info, chunks.count)
+            return (objectLength, chunks.count)
         }
         statistics.withLock {
             $0.objectFetches += 1
             $0.chunksOpened += chunksOpened
         }
         // Authenticated chunks under the right id and index, but a different object length,
-        // mean the object was truncated, extended or rolled back to other content.
-        guard info.length == layout.storedLength else {
-            throw BlockStoreFailure.lengthMismatch(block: id, stored: info.length, expected: layout.storedLength,
+        // mean the object was truncated, extended or rolled back to other content. A pack's
+        // length is recorded nowhere: a pack cut short fails the ranged get instead.
+        if block.pack == nil, let objectLength, objectLength != layout.storedLength {
+            throw BlockStoreFailure.lengthMismatch(block: id, stored: objectLength, expected: layout.storedLength,
                                                    plaintextLength: layout.length)
         }
     }
@@ -226,6 +303,11 @@ public final class BlockStore: Sendable {
     /// `counters.deleteFailures`; the block must no longer be referenced either way.
     public func delete(_ block: BlockReference) {
         cache.remove(block: block.id, chunkCount: layout(Int(block.length)).chunkCount)
+        if let pack = block.pack {
+            packer.release(pack.object)
+            statistics.withLock { $0.blocksDeleted += 1 }
+            return
+        }
         let removed: Bool
         do {
             try pool.delete(block.id)
@@ -238,6 +320,15 @@ public final class BlockStore: Sendable {
             if !removed { $0.deleteFailures += 1 }
         }
     }
+
+    /// Counts the blocks the namespace references at mount as members of their packs, so a
+    /// pack is deleted with its last member.
+    public func adopt(_ block: BlockReference) {
+        if let pack = block.pack { packer.adopt(pack.object) }
+    }
+
+    /// Packs of small blocks still in memory (written by the next `syncIfNeeded`).
+    public var unwrittenPacks: Int { packer.unwrittenCount }
 
     // MARK: - Helpers
 

@@ -1,15 +1,36 @@
 import VolumePool
 
 /// One immutable, encrypted, erasure-coded piece of a file: up to `BlockStore.blockSize` (4 MiB)
-/// plaintext bytes stored as a pool object.
+/// plaintext bytes, stored as a pool object of its own or, when small, inside a shared pack
+/// (docs/FORMAT-blocks.md, "Packed blocks").
 public struct BlockReference: Equatable, Sendable {
+    /// The block's identity, bound into every chunk's associated data; also its pool object's
+    /// id when it is not packed.
     public var id: ObjectID
     /// Plaintext bytes the block holds (the last block of a file may be short).
     public var length: UInt32
+    /// Where the block's sealed chunks sit when they share a pack with other blocks.
+    public var pack: PackLocation?
 
-    public init(id: ObjectID, length: UInt32) {
+    public init(id: ObjectID, length: UInt32, pack: PackLocation? = nil) {
         self.id = id
         self.length = length
+        self.pack = pack
+    }
+
+    /// The pool object holding the block's chunks.
+    public var storageObject: ObjectID { pack?.object ?? id }
+}
+
+/// A packed block's place: the pack's pool object and the index of the block's first sealed
+/// chunk in it (its chunks are consecutive).
+public struct PackLocation: Equatable, Sendable {
+    public var object: ObjectID
+    public var firstChunk: UInt32
+
+    public init(object: ObjectID, firstChunk: UInt32) {
+        self.object = object
+        self.firstChunk = firstChunk
     }
 }
 
@@ -34,10 +55,12 @@ public enum FileContent: Equatable, Sendable {
     }
 
     /// Every block this content references.
-    public var blockIDs: [ObjectID] {
-        if case let .blocks(slots) = self { return slots.compactMap { $0?.id } }
+    public var blocks: [BlockReference] {
+        if case let .blocks(slots) = self { return slots.compactMap { $0 } }
         return []
     }
+
+    public var blockIDs: [ObjectID] { blocks.map(\.id) }
 }
 
 /// An inode in memory.

@@ -1,10 +1,11 @@
-/// Journal record encoding, version 1 (docs/FORMAT-vault.md, "Namespace records").
+/// Journal record encoding, version 2 (docs/FORMAT-vault.md, "Namespace records").
 ///
 /// A record is a tag byte (`RecordTag`) followed by that case's fields. Records travel in
 /// batches: the journal layer seals one batch per commit, so the version byte is per batch,
 /// not per record, and costs nothing on the many small records of a group commit.
 extension NamespaceRecord {
-    public static let batchFormatVersion: UInt8 = 1
+    /// Version 2 added packed block references; version 1 batches read the same way.
+    public static let batchFormatVersion: UInt8 = 2
 
     /// Version byte, record count (varint), then each record.
     public static func encodeRecords(_ records: [NamespaceRecord]) -> [UInt8] {
@@ -18,7 +19,7 @@ extension NamespaceRecord {
     public static func decodeRecords(_ bytes: [UInt8]) throws(FormatDecodingError) -> [NamespaceRecord] {
         var reader = BinaryReader(bytes)
         let version = try reader.readUInt8()
-        guard version == batchFormatVersion else {
+        guard (1 ... batchFormatVersion).contains(version) else {
             throw .unsupportedVersion(what: "namespace record batch", found: version, supported: batchFormatVersion)
         }
         let count = try reader.readLength("record count")
@@ -70,10 +71,7 @@ extension NamespaceRecord {
             writer.writeUInt8(RecordTag.setBlock.rawValue)
             writer.writeInode(inode)
             writer.writeVarint(index)
-            writer.writeOptional(block) { writer, block in
-                writer.writeObjectID(block.id)
-                writer.writeVarint(block.length)
-            }
+            writer.writeOptional(block) { writer, block in writer.writeBlockReference(block) }
             writer.writeVarint(size)
             writer.writeTimestamp(time)
         case let .setXattr(inode, name, value, time):
@@ -133,9 +131,8 @@ extension NamespaceRecord {
         case .setBlock:
             let inode = try reader.readInode()
             let index = try reader.readLength(limit: Int(UInt32.max), "block index")
-            let block = try reader.readOptional { (reader: inout BinaryReader) throws(FormatDecodingError) -> BlockReference in
-                let id = try reader.readObjectID()
-                return BlockReference(id: id, length: try reader.readVarintUInt32("block length"))
+            let block = try reader.readOptional { (reader: inout BinaryReader) throws(FormatDecodingError) in
+                try reader.readBlockReference()
             }
             let size = try reader.readVarint()
             self = .setBlock(inode: inode, index: index, block: block, size: size, time: try reader.readTimestamp())

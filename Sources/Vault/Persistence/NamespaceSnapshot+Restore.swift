@@ -23,7 +23,7 @@ extension Namespace {
         let magic = try reader.readRaw(NamespaceSnapshotFormat.magic.count)
         guard magic == NamespaceSnapshotFormat.magic else { throw .malformed("not a namespace snapshot (bad magic)") }
         let version = try reader.readUInt8()
-        guard version == NamespaceSnapshotFormat.version else {
+        guard (1 ... NamespaceSnapshotFormat.version).contains(version) else {
             throw .unsupportedVersion(what: "namespace snapshot", found: version, supported: NamespaceSnapshotFormat.version)
         }
         let nextInode = try reader.readInode()

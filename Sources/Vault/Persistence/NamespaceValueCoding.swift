@@ -31,7 +31,18 @@ extension BinaryWriter {
         writeUInt64(id.low)
     }
 
-    /// Tag 0: inline bytes. Tag 1: block slots, each a presence byte then (id, length).
+    /// The id, then the length with bit 32 flagging a packed block, whose pack object id and
+    /// first chunk follow (version 2; a version-1 length never has bit 32 set).
+    public mutating func writeBlockReference(_ block: BlockReference) {
+        writeObjectID(block.id)
+        writeVarint(UInt64(block.length) | (block.pack == nil ? 0 : BlockReferenceFlag.packed))
+        if let pack = block.pack {
+            writeObjectID(pack.object)
+            writeVarint(pack.firstChunk)
+        }
+    }
+
+    /// Tag 0: inline bytes. Tag 1: block slots, each a presence byte then a block reference.
     public mutating func writeContent(_ content: FileContent) {
         switch content {
         case let .inline(bytes):
@@ -41,10 +52,7 @@ extension BinaryWriter {
             writeUInt8(FileContentTag.blocks.rawValue)
             writeVarint(slots.count)
             for slot in slots {
-                writeOptional(slot) { writer, block in
-                    writer.writeObjectID(block.id)
-                    writer.writeVarint(block.length)
-                }
+                writeOptional(slot) { writer, block in writer.writeBlockReference(block) }
             }
         }
     }
@@ -98,6 +106,21 @@ extension BinaryReader {
         return ObjectID(high: high, low: try readUInt64())
     }
 
+    public mutating func readBlockReference() throws(FormatDecodingError) -> BlockReference {
+        let id = try readObjectID()
+        let start = position
+        let lengthAndFlags = try readVarint()
+        guard lengthAndFlags & ~(BlockReferenceFlag.packed | UInt64(UInt32.max)) == 0 else {
+            throw .malformed("block length field \(lengthAndFlags) at \(start) has unknown bits")
+        }
+        var block = BlockReference(id: id, length: UInt32(truncatingIfNeeded: lengthAndFlags))
+        if lengthAndFlags & BlockReferenceFlag.packed != 0 {
+            let pack = try readObjectID()
+            block.pack = PackLocation(object: pack, firstChunk: try readVarintUInt32("first chunk in pack"))
+        }
+        return block
+    }
+
     public mutating func readContent() throws(FormatDecodingError) -> FileContent {
         let start = position
         let raw = try readUInt8()
@@ -111,8 +134,7 @@ extension BinaryReader {
             slots.reserveCapacity(count)
             for _ in 0 ..< count {
                 slots.append(try readOptional { (reader: inout BinaryReader) throws(FormatDecodingError) in
-                    let id = try reader.readObjectID()
-                    return BlockReference(id: id, length: try reader.readVarintUInt32("block length"))
+                    try reader.readBlockReference()
                 })
             }
             return .blocks(slots)
@@ -152,4 +174,9 @@ enum AttributeChangeField {
     static let atime: UInt8 = 1 << 4
     static let mtime: UInt8 = 1 << 5
     static let all: UInt8 = 0b11_1111
+}
+
+/// Flags carried above the 32 bits of a block reference's length field.
+enum BlockReferenceFlag {
+    static let packed: UInt64 = 1 << 32
 }
