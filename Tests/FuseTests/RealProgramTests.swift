@@ -47,6 +47,9 @@ struct RealProgramTests {
         let untarSeconds = Date().timeIntervalSince(started)
         try #require(untarred.succeeded, "tar -x into the mount: \(untarred.tail)")
         try #require(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+        // Small files share pack objects (docs/FORMAT-blocks.md): far fewer shard files than files.
+        let shardFilesAfterUntar = Self.shardFileCount(vault.volumes[0])
+        #expect(shardFilesAfterUntar < fileCount / 8, "\(shardFilesAfterUntar) shard files on a volume for \(fileCount) files")
         try vault.mount()
 
         started = Date()
@@ -62,8 +65,18 @@ struct RealProgramTests {
         let removeSeconds = Date().timeIntervalSince(started)
         #expect(removed.succeeded, "rm -rf: \(removed.tail)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: vault.mountpoint) == [])
+        // Deletions run after the commit that made them safe; the unmount waits for them.
+        #expect(vault.unmountBySignal() == 0, "daemon log: \(vault.log())")
+        let shardFilesAfterRemove = Self.shardFileCount(vault.volumes[0])
+        #expect(shardFilesAfterRemove < 50, "\(shardFilesAfterRemove) shard files left after rm -rf: packs not freed")
         print(String(format: "kernel subset: %d files; untar %.1f s, md5sum -c %.1f s, rm -rf %.1f s",
                      fileCount, untarSeconds, checkSeconds, removeSeconds))
+    }
+
+    /// Shard files under a volume's objects/ directory.
+    static func shardFileCount(_ volume: String) -> Int {
+        let names = FileManager.default.enumerator(atPath: volume + "/objects")?.compactMap { $0 as? String } ?? []
+        return names.filter { $0.count == 35 }.count
     }
 
     /// init, add, commit, status, diff, log, fsck and gc on a small tree; a clone out of

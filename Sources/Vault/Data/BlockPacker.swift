@@ -85,8 +85,14 @@ final class BlockPacker: @unchecked Sendable {
     func flush() throws(VaultError) {
         lock.lock()
         if let current = open, current.chunkCount > 0 {
-            queued.append(current)
             open = nil
+            // Every member released already (written and removed in one commit interval,
+            // like a build's temporary files): nothing references it, so it is never written.
+            if liveMembers[current.id] == nil {
+                unwritten[current.id] = nil
+            } else {
+                queued.append(current)
+            }
         }
         let mine = queued
         queued.removeAll()
