@@ -12,10 +12,11 @@ import VolumePool
 ///
 /// Lifecycle of a pack:
 /// - **open**: blocks are sealed into its buffer (under the lock) until the next would not fit;
-/// - **queued**: full, or taken by `flush`; the thread that took it writes it to the pool;
+/// - **full**: the next block did not fit; the writer that found it full writes it at once
+///   (`writeFullPacks`), and `flush` writes the open one too;
 /// - **written**: it is a pool object; only its count of live members is kept.
 /// Until written, a pack's bytes serve reads of its members (`withUnwrittenBytes`). A write
-/// that fails leaves the pack queued, so the next flush tries again and no byte is lost.
+/// that fails keeps the pack in memory, so the next flush tries again and no byte is lost.
 ///
 /// A pack is deleted when its last live member is released (after the metadata that dropped
 /// the member is durable); a pack whose members all died before it was written is never
@@ -37,8 +38,13 @@ final class BlockPacker: @unchecked Sendable {
     private let delete: DeletePack
     private let lock = NSCondition()
     private var open: UnwrittenPack?
-    private var queued: [UnwrittenPack] = []
+    /// Packs that filled up, not yet taken by a writer.
+    private var full: [UnwrittenPack] = []
+    /// Packs whose write failed, for the next `flush` to try again.
+    private var failed: [UnwrittenPack] = []
+    /// Every pack not in the pool yet, whatever its state, by id (reads are served from it).
     private var unwritten: [ObjectID: UnwrittenPack] = [:]
+    /// Packs taken by a writer and not finished.
     private var writing = 0
     /// Blocks referencing each pack, written or not, that nobody has released yet.
     private var liveMembers: [ObjectID: Int] = [:]
@@ -52,16 +58,15 @@ final class BlockPacker: @unchecked Sendable {
     }
 
     /// Reserves `chunkCount` consecutive chunks in the open pack, has `seal` fill them, and
-    /// counts the block as a live member. Returns where the block lives and, when the previous
-    /// open pack was full, that pack: the caller writes it (`write`) without holding anything.
+    /// counts the block as a live member. When the open pack has no room, it is set aside as
+    /// full (for `writeFullPacks`) and a new one is opened.
     func append(chunkCount: Int,
-                seal: (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void) throws(VaultError) -> (PackLocation, UnwrittenPack?) {
+                seal: (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void) throws(VaultError) -> PackLocation {
         precondition(chunkCount > 0 && chunkCount <= chunksPerPack, "a packed block has 1…\(chunksPerPack) chunks")
         lock.lock()
         defer { lock.unlock() }
-        var full: UnwrittenPack?
         if let current = open, current.chunkCount + chunkCount > chunksPerPack {
-            full = current
+            full.append(current)
             open = nil
         }
         let pack = open ?? startPack()
@@ -70,49 +75,34 @@ final class BlockPacker: @unchecked Sendable {
         let location = PackLocation(object: pack.id, firstChunk: UInt32(pack.chunkCount))
         pack.chunkCount += chunkCount
         liveMembers[pack.id, default: 0] += 1
-        if full != nil { writing += 1 }
-        return (location, full)
+        return location
     }
 
-    /// Writes a pack `append` handed out; a failure queues it for the next `flush`.
-    func write(_ pack: UnwrittenPack) throws(VaultError) {
-        try finishWrite(pack, Result { () throws(VaultError) in try put(pack.id, pack.sealedBytes) })
+    /// Writes the packs that filled up (called by writers right after `append`, so a full
+    /// pack does not wait for the next commit). A failed write is kept for `flush`.
+    func writeFullPacks() throws(VaultError) {
+        try write(take(includingFailed: false))
     }
 
-    /// Writes the open pack and every queued one, and waits for writes other threads run:
-    /// afterwards every block appended before the call is in the pool (not yet flushed to
-    /// stable storage). Throws the first failure; failed packs stay queued.
+    /// Writes the open pack, the full ones and those that failed before, and waits for the
+    /// writes other threads run: afterwards every block appended before the call is in the
+    /// pool (not yet flushed to stable storage). Throws the first failure; failed packs are
+    /// kept for the next flush.
     func flush() throws(VaultError) {
         lock.lock()
         if let current = open, current.chunkCount > 0 {
+            full.append(current)
             open = nil
-            // Every member released already (written and removed in one commit interval,
-            // like a build's temporary files): nothing references it, so it is never written.
-            if liveMembers[current.id] == nil {
-                unwritten[current.id] = nil
-            } else {
-                queued.append(current)
-            }
         }
-        let mine = queued
-        queued.removeAll()
-        writing += mine.count
         lock.unlock()
-        var failure: VaultError?
-        for pack in mine {
-            do {
-                try write(pack)
-            } catch {
-                failure = failure ?? error
-            }
-        }
+        let written = Result { () throws(VaultError) in try write(take(includingFailed: true)) }
         lock.lock()
         while writing > 0 { lock.wait() }
-        // A pack another thread failed to write is still queued: this flush cannot promise it.
-        let stillQueued = !queued.isEmpty
+        // A pack another thread failed to write meanwhile: this flush cannot promise it.
+        let unwrittenLeft = !failed.isEmpty
         lock.unlock()
-        if let failure { throw failure }
-        if stillQueued { throw VaultError(.io, "a pack of small blocks could not be written to the volumes; it will be retried") }
+        try written.get()
+        if unwrittenLeft { throw VaultError(.io, "a pack of small blocks could not be written to the volumes; it is kept for the next attempt") }
     }
 
     /// Runs `body` with the sealed bytes `range` of `pack` (relative to the pack's start) if the
@@ -138,7 +128,7 @@ final class BlockPacker: @unchecked Sendable {
 
     /// A member of `pack` is gone for good (no durable metadata references it). The pack
     /// object is deleted with its last member; an unwritten pack left without members is
-    /// dropped unwritten, or — if open or being written — deleted once written.
+    /// never written (if being written meanwhile, it is deleted once written).
     func release(_ pack: ObjectID) {
         lock.lock()
         let live = liveMembers[pack] ?? 0
@@ -147,9 +137,13 @@ final class BlockPacker: @unchecked Sendable {
         if live == 1 {
             if unwritten[pack] == nil {
                 deleteNow = true
-            } else if let index = queued.firstIndex(where: { $0.id == pack }) {
-                queued.remove(at: index)
-                unwritten[pack] = nil
+            } else {
+                // Full or failed: dropped here. Open: dropped when taken. Being written:
+                // deleted when written.
+                let waiting = full.contains { $0.id == pack } || failed.contains { $0.id == pack }
+                full.removeAll { $0.id == pack }
+                failed.removeAll { $0.id == pack }
+                if waiting { unwritten[pack] = nil }
             }
         }
         lock.unlock()
@@ -172,23 +166,49 @@ final class BlockPacker: @unchecked Sendable {
         return pack
     }
 
-    /// Ends a write: a written pack leaves memory, and is deleted at once if every member died
-    /// meanwhile; a failed one is queued again. Rethrows the write's failure.
-    private func finishWrite(_ pack: UnwrittenPack, _ result: Result<Void, VaultError>) throws(VaultError) {
+    /// Takes the full packs (and the failed ones) for writing; a pack none of whose members
+    /// is alive any more is dropped instead (written and removed within one commit, like a
+    /// build's temporary files).
+    private func take(includingFailed: Bool) -> [UnwrittenPack] {
         lock.lock()
-        writing -= 1
-        var orphaned = false
-        switch result {
-        case .success:
-            unwritten[pack.id] = nil
-            orphaned = liveMembers[pack.id] == nil
-        case .failure:
-            queued.append(pack)
+        defer { lock.unlock() }
+        var taken = full
+        full.removeAll()
+        if includingFailed {
+            taken += failed
+            failed.removeAll()
         }
-        lock.broadcast()
-        lock.unlock()
-        if orphaned { delete(pack.id) }
-        try result.get()
+        taken.removeAll { pack in
+            guard liveMembers[pack.id] == nil else { return false }
+            unwritten[pack.id] = nil
+            return true
+        }
+        writing += taken.count
+        return taken
+    }
+
+    /// Writes taken packs. A written pack leaves memory, and is deleted at once if its last
+    /// member was released meanwhile; a failed one is kept for the next flush.
+    private func write(_ packs: [UnwrittenPack]) throws(VaultError) {
+        var firstFailure: VaultError?
+        for pack in packs {
+            let result = Result { () throws(VaultError) in try put(pack.id, pack.sealedBytes) }
+            lock.lock()
+            writing -= 1
+            var orphaned = false
+            switch result {
+            case .success:
+                unwritten[pack.id] = nil
+                orphaned = liveMembers[pack.id] == nil
+            case let .failure(error):
+                failed.append(pack)
+                firstFailure = firstFailure ?? error
+            }
+            lock.broadcast()
+            lock.unlock()
+            if orphaned { delete(pack.id) }
+        }
+        if let firstFailure { throw firstFailure }
     }
 }
 

@@ -121,7 +121,7 @@ public final class BlockStore: Sendable {
     /// writer that found it full.
     private func writePacked(_ plaintext: UnsafeRawBufferPointer, id: ObjectID,
                              layout: BlockLayout) throws(VaultError) -> BlockReference {
-        let (location, full) = try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
+        let location = try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
             try packer.append(chunkCount: layout.chunkCount) { (destination) throws(VaultError) in
                 var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                                 staging: staging, paddedTail: paddedTail)
@@ -139,9 +139,9 @@ public final class BlockStore: Sendable {
             $0.plaintextBytesWritten += plaintext.count
             $0.chunksSealed += layout.chunkCount
         }
-        // The block is in the pack whatever happens to the full one: a failed write of that
-        // pack stays queued for the next sync, which reports it.
-        if let full { try? packer.write(full) }
+        // The block is in its pack whatever happens to a full one: a pack that fails to be
+        // written is kept for the next sync, which reports the failure.
+        try? packer.writeFullPacks()
         return BlockReference(id: id, length: UInt32(plaintext.count), pack: location)
     }
 
