@@ -120,9 +120,10 @@ def verify(owner, prefix, size, received):
 
 
 # Bodies of this size and more are read into memory made before the clock starts. Read
-# whole, a 1 GiB body is one fresh 1 GiB allocation, and faulting its pages in cost the
-# client ~4 s of CPU per GiB on the 2-core VM (0.4 s read this way): the row measured the
-# client's page faults, not the server, whatever the target.
+# whole, every body is a fresh allocation of its size whose pages the client faults in while
+# the clock runs: on the 2-core VM that cost 0.8 s of client CPU per GiB in this driver's own
+# sequence and up to 4 s when no recently freed memory was at hand (0.3-0.5 s read this
+# way), so the row measured the client's page faults as much as the server, on every target.
 PREALLOCATED_BODY_BYTES = 1 << 20
 READ_CHUNK_BYTES = 8 << 20
 
