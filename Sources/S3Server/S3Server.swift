@@ -114,7 +114,7 @@ public final class S3Server: Sendable {
     }
 
     private func makeApplication(onListening: @escaping @Sendable (String, Int) -> Void) -> some Service {
-        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler()],
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [ReceiveBufferSizing(), ExpectContinueHandler()],
                                               idleTimeout: .seconds(configuration.idleTimeoutSeconds))
         let host = configuration.host
         return Application(

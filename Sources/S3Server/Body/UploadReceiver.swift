@@ -7,6 +7,11 @@ import Vault
 /// threads while the next batch is read from the network. At most two batches are held, and
 /// the body is read only as fast as the vault takes it (backpressure), so memory does not
 /// grow with the object's size.
+///
+/// A batch is the list of buffers NIO read from the socket (slices of them for aws-chunked
+/// bodies), not one buffer they are copied into: the vault copies the bytes into its block
+/// anyway, and the extra copy (into a buffer grown by doubling, fresh each batch) cost a
+/// pass over every byte plus page faults.
 struct UploadReceiver {
     let vault: Vault
     let executor: VaultExecutor
@@ -23,39 +28,31 @@ struct UploadReceiver {
     func receive(_ body: RequestBody, into handle: FileHandle) async throws -> Result {
         let digests = UploadDigests(expectations)
         var parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
-        var batch = ByteBuffer()
+        var batch = Batch()
         var offset: UInt64 = 0
         var pending: Task<Void, any Error>?
         do {
             for try await var buffer in body {
-                let payload: [ByteBuffer]
                 if parser != nil {
-                    payload = try parser!.feed(&buffer)
+                    batch.append(contentsOf: try parser!.feed(&buffer))
                 } else {
-                    payload = [buffer]
+                    batch.append(buffer)
                 }
-                for part in payload {
-                    if batch.readableBytes == 0 && part.readableBytes >= Self.batchBytes {
-                        batch = part
-                    } else {
-                        batch.writeImmutableBuffer(part)
-                    }
-                    if batch.readableBytes >= Self.batchBytes {
-                        try await pending?.value
-                        pending = write(batch, at: offset, handle, digests)
-                        offset += UInt64(batch.readableBytes)
-                        batch = ByteBuffer()
-                    }
-                }
-                if let length = expectations.length, offset + UInt64(batch.readableBytes) > length {
+                if let length = expectations.length, offset + UInt64(batch.bytes) > length {
                     throw S3Error(.invalidRequest, "the body is longer than its declared length \(length)")
+                }
+                if batch.bytes >= Self.batchBytes {
+                    try await pending?.value
+                    pending = write(batch, at: offset, handle, digests)
+                    offset += UInt64(batch.bytes)
+                    batch = Batch()
                 }
             }
             try await pending?.value
             pending = nil
-            if batch.readableBytes > 0 {
+            if batch.bytes > 0 {
                 try await write(batch, at: offset, handle, digests).value
-                offset += UInt64(batch.readableBytes)
+                offset += UInt64(batch.bytes)
             }
             try parser?.finish()
         } catch {
@@ -69,16 +66,38 @@ struct UploadReceiver {
     }
 
     /// Writes one batch and hashes it at the same time, on two vault threads.
-    private func write(_ batch: ByteBuffer, at offset: UInt64, _ handle: FileHandle, _ digests: UploadDigests) -> Task<Void, any Error> {
+    private func write(_ batch: Batch, at offset: UInt64, _ handle: FileHandle, _ digests: UploadDigests) -> Task<Void, any Error> {
         let vault = vault
         let executor = executor
         return Task {
             async let written: Void = executor.run {
-                try batch.withUnsafeReadableBytes { raw in try vault.write(handle, at: offset, raw) }
+                var position = offset
+                for part in batch.parts {
+                    try part.withUnsafeReadableBytes { raw in try vault.write(handle, at: position, raw) }
+                    position += UInt64(part.readableBytes)
+                }
             }
-            async let hashed: Void = executor.run { batch.withUnsafeReadableBytes { digests.update($0) } }
+            async let hashed: Void = executor.run {
+                for part in batch.parts { part.withUnsafeReadableBytes { digests.update($0) } }
+            }
             try await written
             try await hashed
+        }
+    }
+
+    /// Received payload not yet written, in order, as NIO handed it over.
+    struct Batch: Sendable {
+        private(set) var parts: [ByteBuffer] = []
+        private(set) var bytes = 0
+
+        mutating func append(_ part: ByteBuffer) {
+            guard part.readableBytes > 0 else { return }
+            parts.append(part)
+            bytes += part.readableBytes
+        }
+
+        mutating func append(contentsOf parts: [ByteBuffer]) {
+            for part in parts { append(part) }
         }
     }
 }

@@ -78,7 +78,7 @@ struct S3Command: ParsableCommand {
             settings: settings,
             objectsPerSample: Dictionary(settings.sizes.map { (humanBytes($0), settings.objectsPerSample(size: $0)) }) { $1 },
             command: commandLine,
-            client: "one Python process: boto3 (path-style, UNSIGNED-PAYLOAD, no checksums, thread pool) for S3; http.client for nginx",
+            client: "one Python process: boto3 (path-style, UNSIGNED-PAYLOAD, no checksums, thread pool; GET bodies ≥ 1 MiB read in 8 MiB pieces into memory made before timing) for S3; http.client for nginx",
             clientVersions: [:])
         let reporter = BenchReporter(report: S3Report(startedAt: ISO8601DateFormatter().string(from: Date()), host: host,
                                                       configuration: configuration),
