@@ -228,7 +228,7 @@ final class UnwrittenPack: @unchecked Sendable {
         bytes = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: capacity)
     }
 
-    /// The chunks appended so far; read only once no more can be appended (queued packs).
+    /// The chunks appended so far; read only once no more can be appended (full packs).
     var sealedBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[0 ..< chunkCount * sealedChunkSize])
     }
