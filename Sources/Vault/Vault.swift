@@ -45,13 +45,8 @@ public final class Vault: @unchecked Sendable {
         /// Small blocks share pool objects ("packs", docs/FORMAT-blocks.md); false gives every
         /// block an object of its own, to measure what packing buys
         /// (`SHARDVAULT_PACK_SMALL_BLOCKS=off`).
-        public var packsSmallBlocks = Options.packingByEnvironment
+        public var packsSmallBlocks = EnvironmentSwitch.isOn("SHARDVAULT_PACK_SMALL_BLOCKS")
         public init() {}
-
-        static var packingByEnvironment: Bool {
-            guard let value = getenv("SHARDVAULT_PACK_SMALL_BLOCKS") else { return true }
-            return !["off", "0", "no", "false"].contains(String(cString: value).lowercased())
-        }
     }
 
     /// Creates a vault over empty directories (default 4+2, 1+0 for a single volume).

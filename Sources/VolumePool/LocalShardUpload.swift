@@ -105,7 +105,7 @@ final class LocalShardUpload: ShardUpload {
 final class DirectWrites: Sendable {
     private let state: Atomic<Bool>
 
-    init(enabled: Bool = DirectWrites.enabledByEnvironment) {
+    init(enabled: Bool = EnvironmentSwitch.isOn("SHARDVAULT_DIRECT_WRITES")) {
         state = Atomic(enabled)
     }
 
@@ -119,10 +119,5 @@ final class DirectWrites: Sendable {
     static func isAligned(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
         return offset % alignment == 0 && bytes.count % alignment == 0 && Int(bitPattern: base) % alignment == 0
-    }
-
-    static var enabledByEnvironment: Bool {
-        guard let value = getenv("SHARDVAULT_DIRECT_WRITES") else { return true }
-        return !["off", "0", "no", "false"].contains(String(cString: value).lowercased())
     }
 }

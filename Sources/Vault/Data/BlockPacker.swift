@@ -140,10 +140,10 @@ final class BlockPacker: @unchecked Sendable {
             } else {
                 // Full or failed: dropped here. Open: dropped when taken. Being written:
                 // deleted when written.
-                let waiting = full.contains { $0.id == pack } || failed.contains { $0.id == pack }
+                let waiting = full.count + failed.count
                 full.removeAll { $0.id == pack }
                 failed.removeAll { $0.id == pack }
-                if waiting { unwritten[pack] = nil }
+                if full.count + failed.count < waiting { unwritten[pack] = nil }
             }
         }
         lock.unlock()

@@ -106,14 +106,7 @@ public final class BlockStore: Sendable {
                 throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
             }
         }
-        // After the put, before the caller can record the block: a commit that includes the
-        // record is certain to see the flag.
-        if !durable { unsynced.store(true, ordering: .sequentiallyConsistent) }
-        statistics.withLock {
-            $0.blocksWritten += 1
-            $0.plaintextBytesWritten += plaintext.count
-            $0.chunksSealed += layout.chunkCount
-        }
+        recordWrite(layout, durable: durable, packed: false)
         return BlockReference(id: id, length: UInt32(plaintext.count))
     }
 
@@ -132,17 +125,24 @@ public final class BlockStore: Sendable {
                 }
             }
         }
-        unsynced.store(true, ordering: .sequentiallyConsistent)
-        statistics.withLock {
-            $0.blocksWritten += 1
-            $0.blocksPacked += 1
-            $0.plaintextBytesWritten += plaintext.count
-            $0.chunksSealed += layout.chunkCount
-        }
+        recordWrite(layout, durable: false, packed: true)
         // The block is in its pack whatever happens to a full one: a pack that fails to be
         // written is kept for the next sync, which reports the failure.
         try? packer.writeFullPacks()
         return BlockReference(id: id, length: UInt32(plaintext.count), pack: location)
+    }
+
+    /// Counts a written block; a deferred-durability one sets the flag `syncIfNeeded` reads.
+    /// Called after the block is stored, before the caller can record it: a commit that
+    /// includes the record is certain to see the flag.
+    private func recordWrite(_ layout: BlockLayout, durable: Bool, packed: Bool) {
+        if !durable { unsynced.store(true, ordering: .sequentiallyConsistent) }
+        statistics.withLock {
+            $0.blocksWritten += 1
+            if packed { $0.blocksPacked += 1 }
+            $0.plaintextBytesWritten += layout.length
+            $0.chunksSealed += layout.chunkCount
+        }
     }
 
     /// Makes every block written with `durable: false` durable — packs still in memory are
