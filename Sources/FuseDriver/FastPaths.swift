@@ -1,7 +1,7 @@
 import Dispatch
 
-/// The seeds' three fast paths of the FUSE door, each of which can be switched off at mount
-/// so a benchmark can show what it buys (docs/BENCHMARKS.md, "FUSE fast paths"):
+/// The FUSE door's fast paths (the seeds' three, and the kernel's set-ID handling left to the
+/// filesystem), each of which can be switched off at mount so a benchmark can show what it buys (docs/BENCHMARKS.md, "FUSE fast paths"):
 ///
 ///     SHARDVAULT_FUSE_DISABLE=inline,arena,pools shardvault mount ...
 ///
@@ -17,13 +17,17 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
     /// Read replies use size-class pool buffers and chunk encryption uses the thread-local
     /// chunk pool. Off: both are fresh allocations per request.
     public var bufferPools = true
+    /// The driver clears set-ID bits itself (FUSE_HANDLE_KILLPRIV_V2, see DeviceIO), so the
+    /// kernel stops asking for `security.capability` before every write(2) and for the
+    /// attributes before every chown. Off: the kernel does both.
+    public var clearsSetIDBits = true
 
     public static let all = FastPaths()
     public static let environmentVariable = "SHARDVAULT_FUSE_DISABLE"
 
     public init() {}
 
-    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, all).
+    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, killpriv, all).
     public init(environment: [String: String]) throws(MountOptionError) {
         guard let list = environment[Self.environmentVariable] else { return }
         for item in list.split(separator: ",", omittingEmptySubsequences: true) {
@@ -31,21 +35,24 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
             case "inline": inlineOperations = false
             case "arena": operationArena = false
             case "pools": bufferPools = false
-            case "all": self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false)
+            case "killpriv": clearsSetIDBits = false
+            case "all":
+                self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false, clearsSetIDBits: false)
             default:
-                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, all)")
+                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, killpriv, all)")
             }
         }
     }
 
-    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool) {
+    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool, clearsSetIDBits: Bool) {
         self.inlineOperations = inlineOperations
         self.operationArena = operationArena
         self.bufferPools = bufferPools
+        self.clearsSetIDBits = clearsSetIDBits
     }
 
     public var description: String {
-        let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools")]
+        let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools"), (clearsSetIDBits, "killpriv")]
             .filter { !$0.0 }.map(\.1)
         return disabled.isEmpty ? "all fast paths on" : "disabled: " + disabled.joined(separator: ",")
     }

@@ -17,12 +17,17 @@ public final class FuseFilesystem: Sendable {
     let writebackCacheEnabled = Atomic<Bool>(false)
     /// Root entries the mount does not show (the S3 door's work area), see HiddenRootNames.
     let hiddenRootNames: HiddenRootNames
+    /// Tells the kernel what changed behind its back (see FuseMount.notifier).
+    let notifier = KernelCacheNotifier()
+    /// Asks the kernel for FUSE_HANDLE_KILLPRIV_V2 (see DeviceIO).
+    let initReply: InitReplyAmendment
 
     public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all, hiddenRootNames: [String] = []) {
         self.vault = vault
         self.options = options
         self.fastPaths = fastPaths
         self.hiddenRootNames = HiddenRootNames(hiddenRootNames)
+        self.initReply = InitReplyAmendment(enabled: fastPaths.clearsSetIDBits, reports: options.reportsNegotiation)
     }
 
     /// The filesystem a request belongs to.

@@ -14,7 +14,7 @@ public final class FuseMount: Sendable {
     let filesystem: FuseFilesystem
     /// Invalidates the kernel's caches for changes made around the mount (the S3 door of the
     /// same daemon); live from when the mount is until the session ends.
-    public let notifier = KernelCacheNotifier()
+    public var notifier: KernelCacheNotifier { filesystem.notifier }
 
     /// `hiddenRootNames`: entries of the vault's root the mount does not show (the S3 door's
     /// work area).
@@ -60,6 +60,12 @@ public final class FuseMount: Sendable {
         guard fuse_session_mount(session, mountpoint) == 0 else {
             throw FuseMountError("cannot mount on \(mountpoint): is it an existing empty directory, not already mounted "
                 + "(a stale mount needs `shardvault unmount \(mountpoint)`), and is /dev/fuse usable?")
+        }
+        do {
+            try DeviceIO.install(on: session)
+        } catch {
+            fuse_session_unmount(session)
+            throw error
         }
         let watcher = startSignalWatcher()
         notifier.attach(session)

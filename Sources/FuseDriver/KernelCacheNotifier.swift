@@ -62,6 +62,17 @@ public final class KernelCacheNotifier: @unchecked Sendable {
         enqueue(.inode(inode))
     }
 
+    /// `inode`'s attributes changed while a request for it is being answered (set-ID bits
+    /// cleared before a write, see DeviceIO): the kernel marks them stale at once, before it
+    /// has the reply. Unlike the notifications above this one may be sent from a worker: with
+    /// a negative offset the kernel takes no lock a request could hold.
+    func attributesChangedNow(_ inode: InodeNumber) {
+        condition.withLock {
+            guard let session, !stopping else { return }
+            Self.invalidateAttributes(of: inode, session)
+        }
+    }
+
     /// Returns once every notification queued before the call has been sent (or dropped
     /// because the mount is gone).
     public func applied() async {

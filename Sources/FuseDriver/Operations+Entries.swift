@@ -42,7 +42,15 @@ extension FuseFilesystem {
             try vault.truncate(inode, to: UInt64(wanted.st_size))
         }
         var changes = AttributeChanges()
-        if set(FUSE_SET_ATTR_MODE) { changes.permissions = wanted.st_mode & 0o7777 }
+        if set(FUSE_SET_ATTR_MODE) {
+            changes.permissions = wanted.st_mode & 0o7777
+        } else if set(FUSE_SET_ATTR_KILL_SUID) {
+            // FATTR_KILL_SUIDGID (libfuse's name for the bit is older): a chown, or a truncate
+            // by a caller without CAP_FSETID, under FUSE_HANDLE_KILLPRIV_V2.
+            let permissions = try vault.attributes(inode).permissions
+            let kept = Self.droppingSetID(permissions)
+            if kept != permissions { changes.permissions = kept }
+        }
         if set(FUSE_SET_ATTR_UID) { changes.uid = wanted.st_uid }
         if set(FUSE_SET_ATTR_GID) { changes.gid = wanted.st_gid }
         let now = Timestamp.now
@@ -71,6 +79,26 @@ extension FuseFilesystem {
             status.st_mode = Self.regularType
             fuse_reply_attr(request, &status, 0)
         }
+    }
+
+    /// Clears the set-ID bits as the kernel's VFS would for a write or truncate by a caller
+    /// without CAP_FSETID, when FUSE_HANDLE_KILLPRIV_V2 leaves it to the filesystem. Returns
+    /// whether there were bits to clear.
+    func dropSetIDBits(_ inode: fuse_ino_t) throws(VaultError) -> Bool {
+        let permissions = try vault.attributes(inode).permissions
+        let kept = Self.droppingSetID(permissions)
+        guard kept != permissions else { return false }
+        _ = try vault.setAttributes(inode, AttributeChanges(permissions: kept))
+        return true
+    }
+
+    /// Set-user-ID always; set-group-ID only with group execute (without it the bit marks
+    /// mandatory locking, not privilege).
+    static func droppingSetID(_ permissions: UInt32) -> UInt32 {
+        let setUserID: UInt32 = 0o4000, setGroupID: UInt32 = 0o2000, groupExecute: UInt32 = 0o0010
+        var kept = permissions & ~setUserID
+        if kept & groupExecute != 0 { kept &= ~setGroupID }
+        return kept
     }
 
     /// The setattr flags that only change times (what the kernel's inode write-back sends).

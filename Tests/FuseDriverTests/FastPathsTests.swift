@@ -18,8 +18,10 @@ struct FastPathsTests {
         let arenaAndPools = try parse("arena,pools")
         #expect(arenaAndPools.inlineOperations && !arenaAndPools.operationArena && !arenaAndPools.bufferPools)
         #expect(arenaAndPools.description == "disabled: arena,pools")
+        let killpriv = try parse("killpriv")
+        #expect(!killpriv.clearsSetIDBits && killpriv.inlineOperations && killpriv.description == "disabled: killpriv")
         let all = try parse("all")
-        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools)
+        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits)
     }
 
     @Test func unknownNamesAreRefusedByName() {

@@ -1,0 +1,51 @@
+/// A request as the kernel wrote it to /dev/fuse, read before libfuse decodes it for what
+/// libfuse 3.14 does not pass on: the kernel's INIT flags and the kill-set-ID flags of WRITE
+/// and OPEN.
+///
+/// Layouts from linux/fuse.h (stable ABI): `fuse_in_header` (40 bytes), then the
+/// operation's arguments.
+struct KernelRequest {
+    private let bytes: UnsafeRawBufferPointer
+
+    static let headerSize = 40
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    var opcode: UInt32 { word(at: 4) ?? 0 }
+    var unique: UInt64 { bytes.count >= 16 ? bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self) : 0 }
+    var nodeID: UInt64 { bytes.count >= 24 ? bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self) : 0 }
+
+    /// The 32-bit word at `offset` bytes into the operation's arguments.
+    private func argument(at offset: Int) -> UInt32? { word(at: Self.headerSize + offset) }
+
+    private func word(at offset: Int) -> UInt32? {
+        bytes.count >= offset + 4 ? bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self) : nil
+    }
+
+    /// INIT: the capability flags the kernel offers (`fuse_init_in.flags`).
+    var offeredFlags: UInt32 { opcode == Opcode.initialize ? argument(at: 12) ?? 0 : 0 }
+
+    /// The kernel asks the filesystem to clear the file's set-user-ID and set-group-ID bits
+    /// before this WRITE (`FUSE_WRITE_KILL_SUIDGID`) or truncating OPEN
+    /// (`FUSE_OPEN_KILL_SUIDGID`); only with FUSE_HANDLE_KILLPRIV_V2 negotiated.
+    var dropsSetIDBits: Bool {
+        switch opcode {
+        case Opcode.write: return (argument(at: 20) ?? 0) & Opcode.writeKillSetID != 0
+        case Opcode.open: return (argument(at: 4) ?? 0) & Opcode.openKillSetID != 0
+        default: return false
+        }
+    }
+}
+
+/// The kernel's operation codes and flags this driver reads itself (linux/fuse.h).
+enum Opcode {
+    static let open: UInt32 = 14
+    static let write: UInt32 = 16
+    static let initialize: UInt32 = 26
+    /// FUSE_WRITE_KILL_SUIDGID in fuse_write_in.write_flags.
+    static let writeKillSetID: UInt32 = 1 << 2
+    /// FUSE_OPEN_KILL_SUIDGID in fuse_open_in.open_flags.
+    static let openKillSetID: UInt32 = 1 << 0
+}
