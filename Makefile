@@ -8,8 +8,9 @@ DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxx
                    pkg-config \
                    rsync git python3 xz-utils linux-source-6.1
 BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl fio
-# S3 clients the S3 tests drive (Tests/S3Tests); boto3, requests and the aws cli come from pip when missing.
-S3_TEST_PACKAGES := s3cmd rclone s3fs
+# S3 clients the S3 tests drive (Tests/S3Tests; curl fetches a presigned URL in the aws cli
+# scale test, which is skipped without it); boto3, requests and the aws cli come from pip when missing.
+S3_TEST_PACKAGES := s3cmd rclone s3fs curl
 
 .PHONY: setup setup-bench build build-release test demo bench bench-compare clean
 
