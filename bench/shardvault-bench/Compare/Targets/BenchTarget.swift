@@ -108,8 +108,9 @@ enum TargetSupport {
     }
 }
 
-/// `--targets` entries: the built-in names, `shardvault:OPT+OPT` for ShardVault with mount
-/// options, and `path:/some/dir` for any directory (an existing mount of something else, another
+/// `--targets` entries: the built-in names (`all`), `passthrough` (libfuse's example, the
+/// FUSE floor), `shardvault:OPT+OPT` for ShardVault with mount options, and `path:/some/dir`
+/// for any directory (an existing mount of something else, another
 /// disk).
 enum TargetCatalog {
     static let builtInNames = ["shardvault", "native", "gocryptfs", "securefs", "cryfs", "juicefs"]
@@ -122,6 +123,7 @@ enum TargetCatalog {
         case "securefs": return SecurefsTarget()
         case "cryfs": return CryfsTarget()
         case "juicefs": return JuicefsTarget()
+        case "passthrough": return PassthroughTarget()
         default:
             if spec.hasPrefix("shardvault:") {
                 let variant = spec.dropFirst("shardvault:".count).split(separator: "+").map(String.init)
@@ -133,7 +135,8 @@ enum TargetCatalog {
                 guard path.hasPrefix("/") else { throw BenchError.setup("\(spec): the path must be absolute") }
                 return PathTarget(path: path)
             }
-            throw BenchError.setup("unknown target \(spec) (known: \(builtInNames.joined(separator: ", ")), shardvault:OPT+OPT, path:/dir)")
+            throw BenchError.setup("unknown target \(spec) (known: \(builtInNames.joined(separator: ", ")), passthrough, "
+                + "shardvault:OPT+OPT, path:/dir)")
         }
     }
 }
