@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VaultCrypto
 import VolumePool
@@ -43,6 +44,25 @@ import VolumePool
         #expect(large.pack == nil && durable.pack == nil && empty.pack == nil)
         #expect(Set(try fixture.pool.list()) == [large.id, durable.id, empty.id])
         #expect(fixture.store.counters.blocksPacked == 0)
+    }
+
+    /// A FUSE writer's blocks skip the volumes' page cache (the kernel caches the plaintext),
+    /// an S3 writer's stay in it; a pack skips it only when all its members' writers do.
+    @Test func aPackSkipsThePageCacheOnlyIfEveryMemberDoes() throws {
+        let written = Mutex<[ShardCaching]>([])
+        let packer = BlockPacker(sealedChunkSize: Self.chunk + AEADAlgorithm.aes256GCM.overhead,
+                                 put: { _, _, caching in written.withLock { $0.append(caching) } }, delete: { _ in })
+        func append(_ caching: ShardCaching) throws {
+            _ = try packer.append(chunkCount: 1, caching: caching) { $0.initializeMemory(as: UInt8.self, repeating: 1) }
+        }
+        try append(.bypass)
+        try append(.bypass)
+        try packer.flush()
+        try append(.bypass)
+        try append(.keep)
+        try append(.bypass)
+        try packer.flush()
+        #expect(written.withLock { $0 } == [.bypass, .keep])
     }
 
     @Test func aFullPackIsWrittenByTheWriterThatFindsItFull() throws {

@@ -27,8 +27,9 @@ final class BlockPacker: @unchecked Sendable {
     /// Bytes of sealed chunks a pack holds at most (one 2 MiB pool buffer).
     static let packCapacity = 2 << 20
 
-    /// Writes a pack's bytes as a pool object (not durable until the pool is synced).
-    typealias PutPack = @Sendable (ObjectID, UnsafeRawBufferPointer) throws(VaultError) -> Void
+    /// Writes a pack's bytes as a pool object (not durable until the pool is synced), kept in
+    /// the volumes' page cache or not.
+    typealias PutPack = @Sendable (ObjectID, UnsafeRawBufferPointer, ShardCaching) throws(VaultError) -> Void
     /// Removes a pack's pool object.
     typealias DeletePack = @Sendable (ObjectID) -> Void
 
@@ -59,8 +60,9 @@ final class BlockPacker: @unchecked Sendable {
 
     /// Reserves `chunkCount` consecutive chunks in the open pack, has `seal` fill them, and
     /// counts the block as a live member. When the open pack has no room, it is set aside as
-    /// full (for `writeFullPacks`) and a new one is opened.
-    func append(chunkCount: Int,
+    /// full (for `writeFullPacks`) and a new one is opened. The pack skips the page cache only
+    /// if every member's writer asked to (`caching`).
+    func append(chunkCount: Int, caching: ShardCaching,
                 seal: (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void) throws(VaultError) -> PackLocation {
         precondition(chunkCount > 0 && chunkCount <= chunksPerPack, "a packed block has 1…\(chunksPerPack) chunks")
         lock.lock()
@@ -74,6 +76,7 @@ final class BlockPacker: @unchecked Sendable {
         try seal(UnsafeMutableRawBufferPointer(rebasing: pack.bytes[start ..< start + chunkCount * sealedChunkSize]))
         let location = PackLocation(object: pack.id, firstChunk: UInt32(pack.chunkCount))
         pack.chunkCount += chunkCount
+        if caching == .keep { pack.caching = .keep }
         liveMembers[pack.id, default: 0] += 1
         return location
     }
@@ -192,7 +195,7 @@ final class BlockPacker: @unchecked Sendable {
     private func write(_ packs: [UnwrittenPack]) throws(VaultError) {
         var firstFailure: VaultError?
         for pack in packs {
-            let result = Result { () throws(VaultError) in try put(pack.id, pack.sealedBytes) }
+            let result = Result { () throws(VaultError) in try put(pack.id, pack.sealedBytes, pack.caching) }
             lock.lock()
             writing -= 1
             var orphaned = false
@@ -220,6 +223,8 @@ final class UnwrittenPack: @unchecked Sendable {
     private let sealedChunkSize: Int
     /// Chunks appended so far (guarded by the packer's lock).
     var chunkCount = 0
+    /// `.keep` once any member's writer wants its shards cached (guarded by the packer's lock).
+    var caching = ShardCaching.bypass
 
     init(id: ObjectID, capacity: Int, sealedChunkSize: Int) {
         self.id = id

@@ -65,10 +65,10 @@ public final class BlockStore: Sendable {
         self.packsSmallBlocks = packsSmallBlocks
         packer = BlockPacker(
             sealedChunkSize: BlockLayout(length: 0, cipherOverhead: cipher.overhead).sealedChunkSize,
-            put: { (id, bytes) throws(VaultError) in
+            put: { (id, bytes, caching) throws(VaultError) in
                 var source = BufferSource(bytes)
                 do {
-                    _ = try pool.put(id, from: &source, length: bytes.count, durable: false)
+                    _ = try pool.put(id, from: &source, length: bytes.count, durable: false, caching: caching)
                 } catch {
                     throw VaultError(poolFailure: error, context: "writing pack \(id.hex) of small blocks")
                 }
@@ -95,7 +95,7 @@ public final class BlockStore: Sendable {
         let id = ObjectID.random()
         let layout = layout(plaintext.count)
         if !durable, packsSmallBlocks, layout.length > 0, layout.length <= BlockPacker.largestPackedBlock {
-            return try writePacked(plaintext, id: id, layout: layout)
+            return try writePacked(plaintext, id: id, layout: layout, caching: caching)
         }
         try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
             var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
@@ -112,10 +112,10 @@ public final class BlockStore: Sendable {
 
     /// Seals a small block into the open pack; a pack that filled up is written here, by the
     /// writer that found it full.
-    private func writePacked(_ plaintext: UnsafeRawBufferPointer, id: ObjectID,
-                             layout: BlockLayout) throws(VaultError) -> BlockReference {
+    private func writePacked(_ plaintext: UnsafeRawBufferPointer, id: ObjectID, layout: BlockLayout,
+                             caching: ShardCaching) throws(VaultError) -> BlockReference {
         let location = try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
-            try packer.append(chunkCount: layout.chunkCount) { (destination) throws(VaultError) in
+            try packer.append(chunkCount: layout.chunkCount, caching: caching) { (destination) throws(VaultError) in
                 var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                                 staging: staging, paddedTail: paddedTail)
                 do {
