@@ -13,10 +13,18 @@ import Synchronization
 /// checksum table, trailer) is written through the page cache; the ranges never share a page.
 /// With `.keep`, large appends are buffered and their writeback starts at once. Durability is
 /// unchanged either way: only the commit's fsync/syncfs makes a shard durable.
+///
+/// The file may be a warm spare (`SpareShardFiles`) still holding a removed shard's bytes:
+/// appends overwrite them in place, and the old bytes past the new shard's end are cut off
+/// before the commit publishes it. They are cut earlier, at the first append that covers part
+/// of a page: writing part of an uncached page inside the file makes the kernel read it from
+/// the disk first, while past the end of the file it does not.
 final class LocalShardUpload: ShardUpload {
     private var descriptor: Int32
     private var directDescriptor: Int32 = -1
     private var offset = 0
+    /// The end of a reused spare's old content (0 once cut off, and for a new file).
+    private var staleEnd: Int
     /// nil: everything goes through the page cache (`ShardCaching.keep`).
     private let directWrites: DirectWrites?
     private let temporaryPath: String
@@ -24,8 +32,9 @@ final class LocalShardUpload: ShardUpload {
     private let finalPath: String
 
     init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String,
-         directWrites: DirectWrites?) {
+         directWrites: DirectWrites?, staleByteCount: Int = 0) {
         self.descriptor = descriptor
+        staleEnd = staleByteCount
         self.temporaryPath = temporaryPath
         self.finalDirectory = finalDirectory
         self.finalPath = finalPath
@@ -39,6 +48,7 @@ final class LocalShardUpload: ShardUpload {
             offset += bytes.count
             return
         }
+        if staleEnd > offset && !Self.coversWholePages(bytes.count, at: offset) { try cutStaleContent() }
         try FileOperations.writeAll(descriptor, bytes, at: offset, path: temporaryPath)
         // A large object's pages start for the disk now, while the rest of it arrives, instead
         // of all at the commit's flush; they stay cached for reads. Small shards wait for it.
@@ -74,7 +84,18 @@ final class LocalShardUpload: ShardUpload {
         }
     }
 
+    /// Ends the file at what this upload wrote: a reused spare's old bytes beyond are dropped.
+    private func cutStaleContent() throws(VolumeIOError) {
+        guard ftruncate(descriptor, off_t(offset)) == 0 else { throw .lastError("truncate", temporaryPath) }
+        staleEnd = 0
+    }
+
+    private static func coversWholePages(_ count: Int, at offset: Int) -> Bool {
+        offset % DirectWrites.alignment == 0 && count % DirectWrites.alignment == 0
+    }
+
     func commit(durable: Bool) throws(VolumeIOError) {
+        if staleEnd > offset { try cutStaleContent() }
         if durable { try FileOperations.fsync(descriptor, path: temporaryPath) }
         closeDescriptors()
         guard rename(temporaryPath, finalPath) == 0 else {
