@@ -22,10 +22,11 @@ extension S3Service {
             let receiver = UploadReceiver(vault: vault, executor: executor, expectations: expectations)
             let received = try await receiver.receive(body, into: try pending.openHandle)
             let etag = Hex.encode(received.md5)
-            try await onVault {
+            let change = try await onVault {
                 try pending.seal(metadata: metadata, etag: etag)
-                try pending.install(bucket: bucket, path)
+                return try pending.install(bucket: bucket, path)
             }
+            try await durabilityWaiters.wait(for: change)
             var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
             if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
                 headers[name] = checksum.value
@@ -46,12 +47,13 @@ extension S3Service {
             throw S3Error(.invalidRequest, "a key ending in \"/\" is a directory and cannot hold data")
         }
         let store = store
-        try await onVault {
+        let change = try await onVault {
             let bucket = try store.bucket(bucketName)
             let directory = try store.makeDirectories(bucket, path.components)
             try metadata.store(store.vault, directory)
-            try store.vault.sync()
+            return PendingDurability(store.vault)
         }
+        try await durabilityWaiters.wait(for: change)
         return Responses.empty(headers: [.eTag: Responses.quoted(StoredETag.empty)])
     }
 }
