@@ -16,9 +16,11 @@ import Synchronization
 ///
 /// The file may be a warm spare (`SpareShardFiles`) still holding a removed shard's bytes:
 /// appends overwrite them in place, and the old bytes past the new shard's end are cut off
-/// before the commit publishes it. They are cut earlier, at the first append that covers part
-/// of a page: writing part of an uncached page inside the file makes the kernel read it from
-/// the disk first, while past the end of the file it does not.
+/// before the commit publishes it. Not earlier: cutting at offset 0 would free (and, on a
+/// `discard` mount, discard) every block the spare was kept for. The cost: an append that
+/// covers part of a page the kernel no longer caches reads that page first — at most the few
+/// tail pages of a shard (last chunk, checksum table, trailer), and spares are mostly shards
+/// removed moments ago, whose pages are cached.
 final class LocalShardUpload: ShardUpload {
     private var descriptor: Int32
     private var directDescriptor: Int32 = -1
@@ -48,7 +50,6 @@ final class LocalShardUpload: ShardUpload {
             offset += bytes.count
             return
         }
-        if staleEnd > offset && !Self.coversWholePages(bytes.count, at: offset) { try cutStaleContent() }
         try FileOperations.writeAll(descriptor, bytes, at: offset, path: temporaryPath)
         // A large object's pages start for the disk now, while the rest of it arrives, instead
         // of all at the commit's flush; they stay cached for reads. Small shards wait for it.
@@ -88,10 +89,6 @@ final class LocalShardUpload: ShardUpload {
     private func cutStaleContent() throws(VolumeIOError) {
         guard ftruncate(descriptor, off_t(offset)) == 0 else { throw .lastError("truncate", temporaryPath) }
         staleEnd = 0
-    }
-
-    private static func coversWholePages(_ count: Int, at offset: Int) -> Bool {
-        offset % DirectWrites.alignment == 0 && count % DirectWrites.alignment == 0
     }
 
     func commit(durable: Bool) throws(VolumeIOError) {

@@ -13,9 +13,12 @@ import Synchronization
 /// new shard written through the page cache overwrites pages the kernel already has and disk
 /// blocks already allocated. On the 2-core VM of docs/BENCHMARKS.md, faulting in new
 /// page-cache pages was 44 % of the daemon's CPU in a 1 GiB S3 PUT, and writing over cached
-/// pages is about 20× cheaper. Warm spares are bounded in bytes per volume (`warmByteLimit`),
-/// since they hold disk space; a removed shard that does not fit, or is too small to be worth
-/// it, is truncated to zero bytes and kept as an **empty** spare. Spares left by a previous
+/// pages is about 20× cheaper; and freeing blocks is not free either — on a filesystem mounted
+/// with `discard` (the bench VM's ext4, which has no journal) every truncate or unlink that
+/// frees blocks waits for a discard, 0.14 ms for a small file, which a journal checkpoint
+/// paid for each of the thousands of segment shards it removed. Warm spares are bounded in
+/// bytes per volume (`warmByteLimit`), since they hold disk space; a removed shard that does
+/// not fit is truncated to zero bytes and kept as an **empty** spare. Spares left by a previous
 /// process are emptied when the volume opens (their pages are likely gone, and the bound must
 /// hold). At most `limit` spares of both kinds are kept; beyond that a removed shard is
 /// unlinked as before.
@@ -40,8 +43,6 @@ final class SpareShardFiles: Sendable {
     let warmByteLimit: Int
     private let state: Mutex<State>
 
-    /// Shards smaller than this are emptied rather than kept warm: too few pages to matter.
-    static let smallestWarmSpare = 64 << 10
     /// Default warm bytes per volume: a 1 GiB object over 4+2 volumes puts 256 MiB on each,
     /// so deleting one and writing the next fits. `SHARDVAULT_WARM_SPARE_MIB` overrides
     /// (0: every spare is emptied, as before warm spares existed).
@@ -68,8 +69,7 @@ final class SpareShardFiles: Sendable {
         let reservation = state.withLock { state -> (reserved: Bool, warm: Bool) in
             guard state.empty.count + state.warm.count + state.arriving < limit else { return (false, false) }
             state.arriving += 1
-            let warm = size >= Self.smallestWarmSpare
-                && state.warmBytes + state.arrivingWarmBytes + size <= warmByteLimit
+            let warm = size > 0 && state.warmBytes + state.arrivingWarmBytes + size <= warmByteLimit
             if warm { state.arrivingWarmBytes += size }
             return (true, warm)
         }
@@ -108,8 +108,7 @@ final class SpareShardFiles: Sendable {
     var warmByteCount: Int { state.withLock { $0.warmBytes } }
 
     private static func take(from state: inout State, expectedByteCount: Int?, wantsContent: Bool) -> Spare? {
-        let worthWarm = wantsContent && (expectedByteCount ?? smallestWarmSpare) >= smallestWarmSpare
-        if !worthWarm, let path = state.empty.popLast() { return Spare(path: path, byteCount: 0) }
+        if !wantsContent, let path = state.empty.popLast() { return Spare(path: path, byteCount: 0) }
         guard !state.warm.isEmpty else { return state.empty.popLast().map { Spare(path: $0, byteCount: 0) } }
         let index = bestFit(state.warm, for: expectedByteCount)
         let spare = state.warm.remove(at: index)

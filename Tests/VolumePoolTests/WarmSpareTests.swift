@@ -69,23 +69,24 @@ import Testing
         #expect(try fixture.pool.get(id) == bytes)
     }
 
-    @Test func warmSparesAreBoundedInBytesAndSmallOnesAreEmptied() throws {
+    @Test func warmSparesAreBoundedInBytes() throws {
         let directory = TemporaryDirectory("warm-spares")
         try FileManager.default.createDirectory(atPath: directory.path + "/spare", withIntermediateDirectories: true)
-        let spares = SpareShardFiles(directory: directory.path + "/spare", limit: 10, warmByteLimit: 200 << 10)
+        let spares = SpareShardFiles(directory: directory.path + "/spare", limit: 10, warmByteLimit: (200 << 10) + 1000)
         for (index, size) in [100 << 10, 100 << 10, 100 << 10, 1000].enumerated() {
             let path = directory.path + "/shard\(index)"
             try Data(repeating: 1, count: size).write(to: URL(fileURLWithPath: path))
             #expect(spares.keep(path))
         }
         #expect(spares.count == 4)
-        #expect(spares.warmByteCount == 200 << 10)
-        #expect(Self.spareSizes(directory.path).sorted() == [0, 0, 100 << 10, 100 << 10],
-                "the third 100 KiB file is over the bound and the 1000-byte one too small: both emptied")
+        #expect(spares.warmByteCount == (200 << 10) + 1000)
+        #expect(Self.spareSizes(directory.path).sorted() == [0, 1000, 100 << 10, 100 << 10],
+                "the third 100 KiB file is over the bound: emptied")
 
-        // A small shard takes an empty spare and leaves the warm ones for large shards.
-        #expect(spares.reuse(as: directory.path + "/small", expectedByteCount: 2000, wantsContent: true)?.byteCount == 0)
+        // Page-cache shards take the best-fitting warm spare; direct-write shards an empty one.
+        #expect(spares.reuse(as: directory.path + "/small", expectedByteCount: 500, wantsContent: true)?.byteCount == 1000)
         #expect(spares.reuse(as: directory.path + "/large", expectedByteCount: 90 << 10, wantsContent: true)?.byteCount == 100 << 10)
+        #expect(spares.reuse(as: directory.path + "/direct", expectedByteCount: 90 << 10, wantsContent: false)?.byteCount == 0)
         #expect(spares.warmByteCount == 100 << 10)
         #expect(Self.size(directory.path + "/large") == 100 << 10)
     }
@@ -98,10 +99,9 @@ import Testing
         #expect(warm[SpareShardFiles.bestFit(warm, for: nil)].byteCount == 200, "size unknown: the newest")
     }
 
-    /// The first append that covers part of a page inside a spare's old bytes cuts them off
-    /// first (a partial write there would read the page from the disk); whole pages are
-    /// written over in place.
-    @Test func partialPageAppendsCutAStaleTailOffFirst() throws {
+    /// Appends overwrite a spare's old bytes in place, whole pages or not (cutting early would
+    /// free the blocks the spare was kept for); the commit cuts what is left past the end.
+    @Test func appendsOverwriteInPlaceAndTheCommitCutsTheRest() throws {
         let directory = TemporaryDirectory("stale-tail")
         try FileManager.default.createDirectory(atPath: directory.path + "/objects", withIntermediateDirectories: true)
         let temporary = directory.path + "/upload"
@@ -112,9 +112,8 @@ import Testing
                                       finalPath: directory.path + "/objects/shard", directWrites: nil, staleByteCount: 1 << 20)
         let whole = [UInt8](repeating: 1, count: 8192), part = [UInt8](repeating: 2, count: 100)
         try whole.withUnsafeBytes { try upload.append($0) }
-        #expect(Self.size(temporary) == 1 << 20, "whole pages overwrite in place")
         try part.withUnsafeBytes { try upload.append($0) }
-        #expect(Self.size(temporary) == 8292, "cut at the partial page, then appended")
+        #expect(Self.size(temporary) == 1 << 20, "written in place")
         try upload.commit(durable: false)
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/objects/shard")) == Data(whole + part))
     }
