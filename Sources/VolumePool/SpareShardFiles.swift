@@ -93,9 +93,9 @@ final class SpareShardFiles: Sendable {
 
     /// Moves a spare to `path` and says how many old bytes it still holds (the caller
     /// overwrites or truncates them); nil when there is none and the caller creates the file.
-    /// `wantsContent`: the new shard goes through the page cache, so a warm spare is worth
-    /// taking — the one that fits `expectedByteCount` best. Otherwise an empty one is
-    /// preferred (a direct write gains nothing from cached pages).
+    /// `wantsContent`: the new shard goes through the page cache, so a warm spare that fits
+    /// `expectedByteCount` is worth taking (`bestFit`); otherwise an empty one is preferred
+    /// (a direct write gains nothing from cached pages).
     func reuse(as path: String, expectedByteCount: Int?, wantsContent: Bool) -> Spare? {
         while let spare = state.withLock({ Self.take(from: &$0, expectedByteCount: expectedByteCount, wantsContent: wantsContent) }) {
             if rename(spare.path, path) == 0 { return Spare(path: path, byteCount: spare.byteCount) }
@@ -108,26 +108,47 @@ final class SpareShardFiles: Sendable {
     var warmByteCount: Int { state.withLock { $0.warmBytes } }
 
     private static func take(from state: inout State, expectedByteCount: Int?, wantsContent: Bool) -> Spare? {
-        if !wantsContent, let path = state.empty.popLast() { return Spare(path: path, byteCount: 0) }
-        guard !state.warm.isEmpty else { return state.empty.popLast().map { Spare(path: $0, byteCount: 0) } }
-        let index = bestFit(state.warm, for: expectedByteCount)
+        if wantsContent, let index = bestFit(state.warm, for: expectedByteCount) { return takeWarm(&state, at: index) }
+        if let path = state.empty.popLast() { return Spare(path: path, byteCount: 0) }
+        // Direct writes with no empty spare left: the smallest warm one, which the caller
+        // empties (freeing the fewest blocks).
+        guard !wantsContent, let smallest = state.warm.indices.min(by: { state.warm[$0].byteCount < state.warm[$1].byteCount }) else {
+            return nil
+        }
+        return takeWarm(&state, at: smallest)
+    }
+
+    private static func takeWarm(_ state: inout State, at index: Int) -> Spare {
         let spare = state.warm.remove(at: index)
         state.warmBytes -= spare.byteCount
         return spare
     }
 
-    /// The smallest warm spare holding at least `expected` bytes, else the largest (it covers
-    /// the most of the new shard); the newest when the size is unknown.
-    static func bestFit(_ warm: [Spare], for expected: Int?) -> Int {
+    /// The warm spare for a shard of `expected` bytes: the smallest that holds it without
+    /// much left over (`slack`), else the largest smaller one (it is overwritten whole and
+    /// grown); the newest when the size is unknown. nil when every warm spare is much larger:
+    /// cutting one down would free (and on a `discard` mount, discard) its blocks and waste the
+    /// spare a large shard could use — a 2 KiB journal segment taking a 1 MiB spare cost more
+    /// than a new file.
+    static func bestFit(_ warm: [Spare], for expected: Int?) -> Int? {
+        guard !warm.isEmpty else { return nil }
         guard let expected else { return warm.count - 1 }
-        var best = warm.count - 1
+        let limit = expected + slack(for: expected)
+        var holding: Int?
+        var smaller: Int?
         for index in warm.indices {
-            let candidate = warm[index].byteCount, current = warm[best].byteCount
-            let better = candidate >= expected ? (current < expected || candidate < current) : (current < expected && candidate > current)
-            if better { best = index }
+            let size = warm[index].byteCount
+            if size >= expected && size <= limit {
+                if holding.map({ size < warm[$0].byteCount }) ?? true { holding = index }
+            } else if size < expected {
+                if smaller.map({ size > warm[$0].byteCount }) ?? true { smaller = index }
+            }
         }
-        return best
+        return holding ?? smaller
     }
+
+    /// How much larger than needed a warm spare may be: a quarter more, at least 64 KiB.
+    static func slack(for expected: Int) -> Int { max(expected / 4, 64 << 10) }
 
     /// Spares a previous process left: kept (emptied, in case) up to the limit.
     private static func existingSpares(in directory: String, limit: Int) -> [String] {

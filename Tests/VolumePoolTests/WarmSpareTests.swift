@@ -27,7 +27,7 @@ import Testing
     /// A bigger object, then a smaller one into its files (the stale tail is cut off), then
     /// a bigger one again (the file grows past the spare's bytes); each reads back exactly,
     /// before and after reopening, and the shard files have exactly the size of their shards.
-    @Test(arguments: [1_500_000, 3_500_000])
+    @Test(arguments: [2_300_000, 3_500_000])
     func aRemovedShardKeepsItsBytesAndTheNextShardOverwritesThem(secondLength: Int) throws {
         let fixture = try PoolFixture(k: 2, m: 1)
         let first = ObjectID.random()
@@ -92,11 +92,29 @@ import Testing
     }
 
     @Test func aWarmSpareIsChosenByBestFit() {
-        let warm = [100, 300, 200].map { SpareShardFiles.Spare(path: "s\($0)", byteCount: $0) }
-        #expect(warm[SpareShardFiles.bestFit(warm, for: 150)].byteCount == 200, "the smallest that holds it")
-        #expect(warm[SpareShardFiles.bestFit(warm, for: 300)].byteCount == 300)
-        #expect(warm[SpareShardFiles.bestFit(warm, for: 500)].byteCount == 300, "none holds it: the largest")
-        #expect(warm[SpareShardFiles.bestFit(warm, for: nil)].byteCount == 200, "size unknown: the newest")
+        let sizes = [100 << 10, 300 << 10, 200 << 10, 1 << 20]
+        let warm = sizes.map { SpareShardFiles.Spare(path: "s\($0)", byteCount: $0) }
+        func fit(_ expected: Int?) -> Int? { SpareShardFiles.bestFit(warm, for: expected).map { warm[$0].byteCount } }
+        #expect(fit(150 << 10) == 200 << 10, "the smallest that holds it")
+        #expect(fit(300 << 10) == 300 << 10)
+        #expect(fit(900 << 10) == 1 << 20, "within the slack")
+        #expect(fit(2 << 20) == 1 << 20, "none holds it: the largest smaller one")
+        #expect(fit(nil) == 1 << 20, "size unknown: the newest")
+        #expect(SpareShardFiles.bestFit([SpareShardFiles.Spare(path: "big", byteCount: 1 << 20)], for: 2048) == nil,
+                "a small shard does not cut a large spare down")
+        #expect(SpareShardFiles.bestFit([], for: 2048) == nil)
+    }
+
+    /// A small shard leaves a large warm spare alone: it takes an empty spare, or a new file.
+    @Test func aSmallShardDoesNotTakeALargeWarmSpare() throws {
+        let directory = TemporaryDirectory("large-spare")
+        try FileManager.default.createDirectory(atPath: directory.path + "/spare", withIntermediateDirectories: true)
+        let spares = SpareShardFiles(directory: directory.path + "/spare", limit: 10, warmByteLimit: 4 << 20)
+        let path = directory.path + "/big"
+        try Data(repeating: 1, count: 1 << 20).write(to: URL(fileURLWithPath: path))
+        #expect(spares.keep(path))
+        #expect(spares.reuse(as: directory.path + "/small", expectedByteCount: 2048, wantsContent: true) == nil)
+        #expect(spares.reuse(as: directory.path + "/large", expectedByteCount: 1 << 20, wantsContent: true)?.byteCount == 1 << 20)
     }
 
     /// Appends overwrite a spare's old bytes in place, whole pages or not (cutting early would
