@@ -91,6 +91,21 @@ import Testing
         #expect(Self.size(directory.path + "/large") == 100 << 10)
     }
 
+    /// Spares found when the volume opens are warm while they fit the bound, emptied beyond it,
+    /// and unlinked beyond the count limit.
+    @Test func sparesFoundAtOpenKeepTheBounds() throws {
+        let directory = TemporaryDirectory("found-spares")
+        let spareDirectory = directory.path + "/spare"
+        try FileManager.default.createDirectory(atPath: spareDirectory, withIntermediateDirectories: true)
+        for index in 0 ..< 3 {
+            try Data(repeating: 1, count: 5000).write(to: URL(fileURLWithPath: spareDirectory + "/s\(index)"))
+        }
+        let spares = SpareShardFiles(directory: spareDirectory, limit: 2, warmByteLimit: 6000)
+        #expect(spares.count == 2)
+        #expect(spares.warmByteCount == 5000)
+        #expect(Self.spareSizes(directory.path).sorted() == [0, 5000])
+    }
+
     @Test func aWarmSpareIsChosenByBestFit() {
         let sizes = [100 << 10, 300 << 10, 200 << 10, 1 << 20]
         let warm = sizes.map { SpareShardFiles.Spare(path: "s\($0)", byteCount: $0) }
