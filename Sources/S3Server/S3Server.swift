@@ -15,6 +15,9 @@ public struct S3ServerConfiguration: Sendable {
     public var port: Int
     /// Threads that run blocking vault calls.
     public var vaultThreads = 4
+    /// Threads on which requests wait for their change to be durable (`DurabilityWaiters`):
+    /// as many requests as this can share one journal commit.
+    public var durabilityWaitThreads = 64
     /// Incomplete multipart uploads older than this are removed at start-up (seconds).
     public var multipartMaximumAge: Int64 = 7 * 24 * 3600
     /// Connections idle this long are closed.
@@ -40,6 +43,7 @@ public struct S3ServerConfiguration: Sendable {
 public final class S3Server: Sendable {
     let service: S3Service
     let executor: VaultExecutor
+    let durabilityWaiters: DurabilityWaiters
     let configuration: S3ServerConfiguration
     private let lifecycle = Mutex(Lifecycle.notStarted(shutdownRequested: false))
 
@@ -58,7 +62,8 @@ public final class S3Server: Sendable {
                 observer: (any VaultChangeObserver)? = nil) {
         self.configuration = configuration
         executor = VaultExecutor(threadCount: configuration.vaultThreads)
-        service = S3Service(vault: vault, credentials: credentials, executor: executor,
+        durabilityWaiters = DurabilityWaiters(threadCount: configuration.durabilityWaitThreads)
+        service = S3Service(vault: vault, credentials: credentials, executor: executor, durabilityWaiters: durabilityWaiters,
                             multipartMaximumAge: configuration.multipartMaximumAge, readOnly: configuration.readOnly,
                             addressing: configuration.addressing, observer: observer)
     }
@@ -101,6 +106,7 @@ public final class S3Server: Sendable {
         }
         if stopAtOnce {
             await executor.shutdown()
+            await durabilityWaiters.shutdown()
             return
         }
         do {
@@ -108,9 +114,11 @@ public final class S3Server: Sendable {
             try await group.run()
         } catch {
             await executor.shutdown()
+            await durabilityWaiters.shutdown()
             throw error
         }
         await executor.shutdown()
+        await durabilityWaiters.shutdown()
     }
 
     private func makeApplication(onListening: @escaping @Sendable (String, Int) -> Void) -> some Service {

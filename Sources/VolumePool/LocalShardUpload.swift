@@ -13,10 +13,20 @@ import Synchronization
 /// checksum table, trailer) is written through the page cache; the ranges never share a page.
 /// With `.keep`, large appends are buffered and their writeback starts at once. Durability is
 /// unchanged either way: only the commit's fsync/syncfs makes a shard durable.
+///
+/// The file may be a warm spare (`SpareShardFiles`) still holding a removed shard's bytes:
+/// appends overwrite them in place, and the old bytes past the new shard's end are cut off
+/// before the commit publishes it. Not earlier: cutting at offset 0 would free (and, on a
+/// `discard` mount, discard) every block the spare was kept for. The cost: an append that
+/// covers part of a page the kernel no longer caches reads that page first — at most the few
+/// tail pages of a shard (last chunk, checksum table, trailer), and spares are mostly shards
+/// removed moments ago, whose pages are cached.
 final class LocalShardUpload: ShardUpload {
     private var descriptor: Int32
     private var directDescriptor: Int32 = -1
     private var offset = 0
+    /// The end of a reused spare's old content (0 once cut off, and for a new file).
+    private var staleEnd: Int
     /// nil: everything goes through the page cache (`ShardCaching.keep`).
     private let directWrites: DirectWrites?
     private let temporaryPath: String
@@ -24,8 +34,9 @@ final class LocalShardUpload: ShardUpload {
     private let finalPath: String
 
     init(descriptor: Int32, temporaryPath: String, finalDirectory: String, finalPath: String,
-         directWrites: DirectWrites?) {
+         directWrites: DirectWrites?, staleByteCount: Int = 0) {
         self.descriptor = descriptor
+        staleEnd = staleByteCount
         self.temporaryPath = temporaryPath
         self.finalDirectory = finalDirectory
         self.finalPath = finalPath
@@ -74,7 +85,14 @@ final class LocalShardUpload: ShardUpload {
         }
     }
 
+    /// Ends the file at what this upload wrote: a reused spare's old bytes beyond are dropped.
+    private func cutStaleContent() throws(VolumeIOError) {
+        guard ftruncate(descriptor, off_t(offset)) == 0 else { throw .lastError("truncate", temporaryPath) }
+        staleEnd = 0
+    }
+
     func commit(durable: Bool) throws(VolumeIOError) {
+        if staleEnd > offset { try cutStaleContent() }
         if durable { try FileOperations.fsync(descriptor, path: temporaryPath) }
         closeDescriptors()
         guard rename(temporaryPath, finalPath) == 0 else {

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Layout: `format.json`, `.lock` (flock'ed while a pool has the volume open),
 /// `objects/XX/<32 hex>` committed shards fanned out by the first id byte, `tmp/` for
-/// uploads in progress (`LocalShardUpload`) and `spare/` for emptied shard files kept for
+/// uploads in progress (`LocalShardUpload`) and `spare/` for removed shard files kept for
 /// reuse (`SpareShardFiles`).
 public final class LocalVolume: Volume, @unchecked Sendable {
     public let location: String
@@ -57,14 +57,27 @@ public final class LocalVolume: Volume, @unchecked Sendable {
         }
     }
 
-    public func createShard(_ id: ObjectID, caching: ShardCaching) throws(VolumeIOError) -> any ShardUpload {
+    public func createShard(_ id: ObjectID, caching: ShardCaching, expectedByteCount: Int?) throws(VolumeIOError) -> any ShardUpload {
         let temporary = temporaryPath + "/" + id.hex + "." + ObjectID.random().hex.prefix(8)
-        let fd = spares.reuse(as: temporary) ? open(temporary, O_WRONLY | O_CLOEXEC)
+        let spare = spares.reuse(as: temporary, expectedByteCount: expectedByteCount, wantsContent: caching == .keep)
+        let fd = spare != nil ? open(temporary, O_WRONLY | O_CLOEXEC)
             : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .lastError("create", temporary) }
+        var staleBytes = spare?.byteCount ?? 0
+        // A direct write gains nothing from a warm spare's cached pages: start from empty.
+        if caching == .bypass && staleBytes > 0 {
+            guard ftruncate(fd, 0) == 0 else {
+                let error = VolumeIOError.lastError("truncate", temporary)
+                Glibc.close(fd)
+                unlink(temporary)
+                throw error
+            }
+            staleBytes = 0
+        }
         return LocalShardUpload(descriptor: fd, temporaryPath: temporary,
                                 finalDirectory: objectsPath + "/" + id.fanOutDirectory,
-                                finalPath: shardPath(id), directWrites: caching == .bypass ? directWrites : nil)
+                                finalPath: shardPath(id), directWrites: caching == .bypass ? directWrites : nil,
+                                staleByteCount: staleBytes)
     }
 
     public func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload {

@@ -6,7 +6,8 @@ public protocol Volume: AnyObject, Sendable {
     var location: String { get }
 
     /// Starts writing a new shard; it becomes visible under `id` only on `commit`.
-    func createShard(_ id: ObjectID, caching: ShardCaching) throws(VolumeIOError) -> any ShardUpload
+    /// `expectedByteCount`: the shard file's size when known, a hint for choosing storage.
+    func createShard(_ id: ObjectID, caching: ShardCaching, expectedByteCount: Int?) throws(VolumeIOError) -> any ShardUpload
     /// Opens the committed shard of `id`; throws with code ENOENT when there is none.
     func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload
     /// Removes the shard of `id`; succeeds when there was none.

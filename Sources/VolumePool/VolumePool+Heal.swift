@@ -40,7 +40,7 @@ extension VolumePool {
         for shard in view.bad.indices {
             let volumeIndex = view.volumeIndex(ofShard: shard)
             guard let volume = slots[volumeIndex].volume,
-                  let upload = try? volume.createShard(id, caching: .keep) else { continue }
+                  let upload = try? volume.createShard(id, caching: .keep, expectedByteCount: geometry.shardFileSize) else { continue }
             targets.insert(shard)
             writers.append(ShardWriter(objectID: id, shardIndex: shard, volumeIndex: volumeIndex, upload: upload,
                                        expectedStripes: geometry.stripeCount))

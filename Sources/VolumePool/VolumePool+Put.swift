@@ -24,9 +24,10 @@ extension VolumePool {
     public func put(_ id: ObjectID, from source: inout some ByteSource, length: Int? = nil,
                     durable: Bool = true, caching: ShardCaching = .keep) throws -> ObjectInfo {
         let generation = UInt64(Date().timeIntervalSince1970 * 1e9)
-        let expectedStripes = length.map { ObjectGeometry(objectLength: $0, stripeSize: stripeSize, dataShards: dataShards).stripeCount } ?? 1
+        let geometry = length.map { ObjectGeometry(objectLength: $0, stripeSize: stripeSize, dataShards: dataShards) }
         var problems: [String] = []
-        let writers = openWriters(for: id, expectedStripes: expectedStripes, caching: caching, problems: &problems)
+        let writers = openWriters(for: id, expectedStripes: geometry?.stripeCount ?? 1,
+                                  expectedShardBytes: geometry?.shardFileSize, caching: caching, problems: &problems)
         try requireQuorum(writers, id: id, problems: &problems)
 
         let fullChunk = codec.shardLength(forPayload: stripeSize)
@@ -87,7 +88,7 @@ extension VolumePool {
         }
     }
 
-    private func openWriters(for id: ObjectID, expectedStripes: Int, caching: ShardCaching,
+    private func openWriters(for id: ObjectID, expectedStripes: Int, expectedShardBytes: Int?, caching: ShardCaching,
                              problems: inout [String]) -> [ShardWriter] {
         let placement = placement(of: id)
         var writers: [ShardWriter] = []
@@ -100,7 +101,8 @@ extension VolumePool {
             }
             do {
                 writers.append(ShardWriter(objectID: id, shardIndex: shard, volumeIndex: volumeIndex,
-                                           upload: try volume.createShard(id, caching: caching), expectedStripes: expectedStripes))
+                                           upload: try volume.createShard(id, caching: caching, expectedByteCount: expectedShardBytes),
+                                           expectedStripes: expectedStripes))
             } catch {
                 problems.append("volume \(volumeIndex): \(error)")
             }

@@ -14,9 +14,9 @@ final class FaultyVolume: Volume, @unchecked Sendable {
 
     var location: String { inner.location }
 
-    func createShard(_ id: ObjectID, caching: ShardCaching) throws(VolumeIOError) -> any ShardUpload {
+    func createShard(_ id: ObjectID, caching: ShardCaching, expectedByteCount: Int?) throws(VolumeIOError) -> any ShardUpload {
         if let code = writeErrno.withLock({ $0 }) { throw VolumeIOError(path: location, operation: "create", code: code) }
-        return try inner.createShard(id, caching: caching)
+        return try inner.createShard(id, caching: caching, expectedByteCount: expectedByteCount)
     }
 
     func openShard(_ id: ObjectID) throws(VolumeIOError) -> any ShardDownload {

@@ -65,6 +65,49 @@ struct UploadReceiver {
         return Result(md5: try digests.verify(expectations, trailers: parser?.trailers ?? []), length: offset)
     }
 
+    /// A body small enough to hold (`S3Service.smallObjectBytes`), received whole before
+    /// anything is written: the PUT then needs one trip to the vault threads instead of four
+    /// (`putSmallObject`). Framing and the declared length are checked as in `receive`.
+    struct ReceivedBody: Sendable {
+        let batch: Batch
+        let trailers: [(name: String, value: String)]
+    }
+
+    func collect(_ body: RequestBody) async throws -> ReceivedBody {
+        var parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
+        var batch = Batch()
+        for try await var buffer in body {
+            if parser != nil {
+                batch.append(contentsOf: try parser!.feed(&buffer))
+            } else {
+                batch.append(buffer)
+            }
+            if let length = expectations.length, UInt64(batch.bytes) > length {
+                throw S3Error(.invalidRequest, "the body is longer than its declared length \(length)")
+            }
+        }
+        try parser?.finish()
+        if let length = expectations.length, UInt64(batch.bytes) != length {
+            throw S3Error(.incompleteBody, "the body has \(batch.bytes) bytes but \(length) were declared")
+        }
+        return ReceivedBody(batch: batch, trailers: parser?.trailers ?? [])
+    }
+
+    /// Writes a collected body into `handle` and checks its digests, on the calling (vault)
+    /// thread; returns what `receive` would.
+    func write(_ received: ReceivedBody, into handle: FileHandle) throws -> Result {
+        let digests = UploadDigests(expectations)
+        var position: UInt64 = 0
+        for part in received.batch.parts {
+            try part.withUnsafeReadableBytes { raw in
+                try vault.write(handle, at: position, raw)
+                digests.update(raw)
+            }
+            position += UInt64(part.readableBytes)
+        }
+        return Result(md5: try digests.verify(expectations, trailers: received.trailers), length: position)
+    }
+
     /// Writes one batch and hashes it at the same time, on two vault threads.
     private func write(_ batch: Batch, at offset: UInt64, _ handle: FileHandle, _ digests: UploadDigests) -> Task<Void, any Error> {
         let vault = vault

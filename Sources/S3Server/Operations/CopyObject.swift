@@ -68,7 +68,7 @@ extension S3Service {
                 // A source whose ETag is a real MD5 keeps it; a multipart one becomes the MD5 of the content.
                 let etag = Hex.encode(digest)
                 try pending.seal(metadata: metadata, etag: etag)
-                try pending.install(bucket: bucket, path)
+                try pending.install(bucket: bucket, path).waitHere()
                 return (etag, try vault.attributes(pending.file.inode).mtime)
             } catch {
                 pending.discard()

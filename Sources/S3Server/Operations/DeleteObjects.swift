@@ -8,11 +8,12 @@ extension S3Service {
     func deleteObject(_ request: S3Request, _ path: ObjectPath) async throws -> Response {
         let store = store
         let bucketName = request.bucket
-        try await onVault {
+        let change = try await onVault {
             let bucket = try store.bucket(bucketName)
             try store.delete(bucket, path)
-            try store.vault.sync()
+            return PendingDurability(store.vault)
         }
+        try await durabilityWaiters.wait(for: change)
         return Responses.empty(status: .noContent)
     }
 

@@ -18,16 +18,25 @@ extension S3Service {
         ("response-content-encoding", .contentEncoding),
     ]
 
+    /// Objects up to this size are read whole in the same vault call that finds them.
+    static let smallObjectBytes = 256 << 10
+
     struct ObjectInfo: Sendable {
         var inode: InodeNumber
         var attributes: NodeAttributes
         var etag: String
         var metadata: ObjectMetadata
         var isDirectory: Bool
+        /// The whole content, when asked for and the object is small (`smallObjectBytes`).
+        var content: ByteBuffer?
     }
 
-    /// The object a key names, with its ETag (computed now if stale) and metadata.
-    func objectInfo(bucket bucketName: String, _ path: ObjectPath) async throws -> ObjectInfo {
+    /// The object a key names, with its ETag (computed now if stale) and metadata; with
+    /// `readingSmallContent`, also the content of a small object. Why in one call: each trip
+    /// to the vault threads and back is two thread wake-ups, and a small GET made four (find,
+    /// open, read, release) — on a 2-core machine with 16 clients, context switches were the
+    /// largest item of the daemon's profile. The content then also matches the ETag exactly.
+    func objectInfo(bucket bucketName: String, _ path: ObjectPath, readingSmallContent: Bool = false) async throws -> ObjectInfo {
         let store = store
         let vault = vault
         return try await onVault {
@@ -39,13 +48,29 @@ extension S3Service {
                 return ObjectInfo(inode: inode, attributes: attributes, etag: StoredETag.empty,
                                   metadata: try ObjectMetadata.load(vault, inode), isDirectory: true)
             }
-            return ObjectInfo(inode: inode, attributes: attributes, etag: try StoredETag.current(vault, inode, attributes),
-                              metadata: try ObjectMetadata.load(vault, inode), isDirectory: false)
+            var info = ObjectInfo(inode: inode, attributes: attributes, etag: try StoredETag.current(vault, inode, attributes),
+                                  metadata: try ObjectMetadata.load(vault, inode), isDirectory: false)
+            if readingSmallContent && attributes.size <= UInt64(Self.smallObjectBytes) {
+                info.content = try Self.readWhole(vault, inode, size: Int(attributes.size))
+            }
+            return info
         }
     }
 
+    /// The content of a small file, read at once on the calling (vault) thread. A file that
+    /// no longer has `size` bytes changed meanwhile: the caller reads it batch by batch.
+    private static func readWhole(_ vault: Vault, _ inode: InodeNumber, size: Int) throws -> ByteBuffer? {
+        let handle = try vault.open(inode)
+        defer { try? vault.release(handle) }
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            try vault.read(handle, at: 0, into: UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< size]))
+        }
+        return read == size ? buffer : nil
+    }
+
     func getObject(_ request: S3Request, _ path: ObjectPath, headOnly: Bool) async throws -> Response {
-        let info = try await objectInfo(bucket: request.bucket, path)
+        let info = try await objectInfo(bucket: request.bucket, path, readingSmallContent: !headOnly)
         let lastModified = HTTPDates.seconds(info.attributes.mtime)
         try Preconditions(request).check(etag: info.etag, lastModified: lastModified)
         let size = info.isDirectory ? 0 : info.attributes.size
@@ -70,6 +95,10 @@ extension S3Service {
         }
         if headOnly || served.isEmpty {
             return Response(status: status, headers: headers)
+        }
+        if let content = info.content,
+           let slice = content.getSlice(at: content.readerIndex + Int(served.lowerBound), length: served.count) {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: slice))
         }
         return Response(status: status, headers: headers, body: body(inode: info.inode, range: served))
     }

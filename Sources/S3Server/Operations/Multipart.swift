@@ -40,10 +40,11 @@ extension S3Service {
             let receiver = UploadReceiver(vault: vault, executor: executor, expectations: expectations)
             let received = try await receiver.receive(body, into: try pending.openHandle)
             let etag = Hex.encode(received.md5)
-            try await onVault {
+            let change = try await onVault {
                 try pending.seal(metadata: ObjectMetadata(), etag: etag)
-                try pending.install(at: upload.directory, MultipartStore.partName(number))
+                return try pending.install(at: upload.directory, MultipartStore.partName(number))
             }
+            try await durabilityWaiters.wait(for: change)
             var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
             if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
                 headers[name] = checksum.value
@@ -79,7 +80,7 @@ extension S3Service {
                 let digest = try store.copyContent(from: info.inode, range: copied, into: try pending.openHandle, at: 0)
                 let etag = Hex.encode(digest)
                 try pending.seal(metadata: ObjectMetadata(), etag: etag)
-                try pending.install(at: upload.directory, MultipartStore.partName(number))
+                try pending.install(at: upload.directory, MultipartStore.partName(number)).waitHere()
                 return (etag, try store.vault.attributes(pending.file.inode).mtime)
             } catch {
                 pending.discard()
@@ -138,7 +139,7 @@ extension S3Service {
                 }
                 etag = Hex.encode(partDigests.finish()) + "-\(chosen.count)"
                 try pending.seal(metadata: metadata, etag: etag)
-                try pending.install(bucket: bucket, path)
+                try pending.install(bucket: bucket, path).waitHere()
             } catch {
                 pending.discard()
                 throw error

@@ -13,6 +13,9 @@ extension S3Service {
         if path.isDirectory {
             return try await putDirectory(bucketName, path, expectations, metadata)
         }
+        if let length = expectations.length, length <= UInt64(Self.smallObjectBytes) {
+            return try await putSmallObject(bucketName, path, body, expectations, metadata)
+        }
         let (bucket, pending) = try await onVault { () throws -> (InodeNumber, PendingObject) in
             let bucket = try store.bucket(bucketName)
             try store.checkPlacement(bucket, path)
@@ -22,10 +25,11 @@ extension S3Service {
             let receiver = UploadReceiver(vault: vault, executor: executor, expectations: expectations)
             let received = try await receiver.receive(body, into: try pending.openHandle)
             let etag = Hex.encode(received.md5)
-            try await onVault {
+            let change = try await onVault {
                 try pending.seal(metadata: metadata, etag: etag)
-                try pending.install(bucket: bucket, path)
+                return try pending.install(bucket: bucket, path)
             }
+            try await durabilityWaiters.wait(for: change)
             var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
             if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
                 headers[name] = checksum.value
@@ -37,6 +41,36 @@ extension S3Service {
         }
     }
 
+    /// A small object (its declared length at most `smallObjectBytes`): the body is received
+    /// first, then found a place for, written, verified, sealed and installed in one trip to
+    /// the vault threads — a 4 KiB PUT made four (and a task of its own) the streaming way,
+    /// each two thread wake-ups. Same checks and the same atomic install as `putObject`.
+    private func putSmallObject(_ bucketName: String, _ path: ObjectPath, _ body: RequestBody,
+                                _ expectations: PayloadExpectations, _ metadata: ObjectMetadata) async throws -> Response {
+        let receiver = UploadReceiver(vault: vault, executor: executor, expectations: expectations)
+        let received = try await receiver.collect(body)
+        let store = store
+        let (etag, change) = try await onVault { () throws -> (String, PendingDurability) in
+            let bucket = try store.bucket(bucketName)
+            try store.checkPlacement(bucket, path)
+            let pending = try PendingObject(store: store)
+            do {
+                let etag = Hex.encode(try receiver.write(received, into: try pending.openHandle).md5)
+                try pending.seal(metadata: metadata, etag: etag)
+                return (etag, try pending.install(bucket: bucket, path))
+            } catch {
+                pending.discard()
+                throw error
+            }
+        }
+        try await durabilityWaiters.wait(for: change)
+        var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
+        if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
+            headers[name] = checksum.value
+        }
+        return Responses.empty(headers: headers)
+    }
+
     /// PUT "a/b/" makes the directory a/b (and its parents); it cannot carry data, but it
     /// keeps the metadata (x-amz-meta-*, Content-Type…) as an object would: s3fs keeps a
     /// directory's mode, owner and times there.
@@ -46,12 +80,13 @@ extension S3Service {
             throw S3Error(.invalidRequest, "a key ending in \"/\" is a directory and cannot hold data")
         }
         let store = store
-        try await onVault {
+        let change = try await onVault {
             let bucket = try store.bucket(bucketName)
             let directory = try store.makeDirectories(bucket, path.components)
             try metadata.store(store.vault, directory)
-            try store.vault.sync()
+            return PendingDurability(store.vault)
         }
+        try await durabilityWaiters.wait(for: change)
         return Responses.empty(headers: [.eTag: Responses.quoted(StoredETag.empty)])
     }
 }

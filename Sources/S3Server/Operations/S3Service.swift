@@ -8,6 +8,8 @@ final class S3Service: Sendable {
     let vault: Vault
     let store: ObjectStore
     let executor: VaultExecutor
+    /// Where requests wait for their change to be durable, off the vault threads.
+    let durabilityWaiters: DurabilityWaiters
     let verifier: SigV4Verifier
     let multipartMaximumAge: Int64
     /// Refuse every request that could change the vault (a read-only mount's S3 door).
@@ -17,10 +19,12 @@ final class S3Service: Sendable {
     /// The host's FUSE mount of the same vault, told about every change (nil: S3 alone).
     let observer: (any VaultChangeObserver)?
 
-    init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, multipartMaximumAge: Int64,
-         readOnly: Bool = false, addressing: BucketAddressing = .pathStyleOnly, observer: (any VaultChangeObserver)?) {
+    init(vault: Vault, credentials: [S3Credentials], executor: VaultExecutor, durabilityWaiters: DurabilityWaiters,
+         multipartMaximumAge: Int64, readOnly: Bool = false, addressing: BucketAddressing = .pathStyleOnly,
+         observer: (any VaultChangeObserver)?) {
         self.vault = vault
         self.executor = executor
+        self.durabilityWaiters = durabilityWaiters
         store = ObjectStore(vault: vault, onChange: { observer?.vaultChanged($0) })
         verifier = SigV4Verifier(credentials: credentials)
         self.multipartMaximumAge = multipartMaximumAge

@@ -44,28 +44,21 @@ final class PendingObject: @unchecked Sendable {
                            StoredETag(etag: etag, size: attributes.size, mtime: attributes.mtime).encoded)
     }
 
-    /// Moves the sealed file to its key (parents made as needed), then waits until the change
-    /// is durable: a completed PUT survives a crash (invariant I4).
-    func install(bucket: InodeNumber, _ path: ObjectPath) throws(S3Error) {
+    /// Moves the sealed file to its key (parents made as needed). The answer to the client
+    /// must wait for the returned durability (invariant I4: a completed PUT survives a crash).
+    func install(bucket: InodeNumber, _ path: ObjectPath) throws(S3Error) -> PendingDurability {
         let directory = try store.makeDirectories(bucket, path.parents)
         try store.checkNotDirectory(directory, path.name)
         try store.install(file, at: directory, path.name)
         store.onChange(.inode(file.inode))
-        do {
-            try store.vault.sync()
-        } catch {
-            throw S3Error(error)
-        }
+        return PendingDurability(store.vault)
     }
 
-    /// Moves the sealed file into a directory of the work area (a multipart part), durably.
-    func install(at directory: InodeNumber, _ name: String) throws(S3Error) {
+    /// Moves the sealed file into a directory of the work area (a multipart part); the answer
+    /// must wait for the returned durability.
+    func install(at directory: InodeNumber, _ name: String) throws(S3Error) -> PendingDurability {
         try store.install(file, at: directory, name)
-        do {
-            try store.vault.sync()
-        } catch {
-            throw S3Error(error)
-        }
+        return PendingDurability(store.vault)
     }
 
     /// Gives up: closes the handle and removes the temporary file.
