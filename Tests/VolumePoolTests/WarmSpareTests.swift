@@ -134,8 +134,8 @@ import Testing
 
     /// Appends overwrite a spare's old bytes in place, whole pages or not (cutting early would
     /// free the blocks the spare was kept for); the commit cuts what is left past the end.
-    @Test func appendsOverwriteInPlaceAndTheCommitCutsTheRest() throws {
-        let directory = TemporaryDirectory("stale-tail")
+    /// An upload into a reused spare that still holds 1 MiB of old bytes.
+    private static func uploadOverOldBytes(in directory: TemporaryDirectory) throws -> (LocalShardUpload, temporary: String) {
         try FileManager.default.createDirectory(atPath: directory.path + "/objects", withIntermediateDirectories: true)
         let temporary = directory.path + "/upload"
         try Data(repeating: 0xAB, count: 1 << 20).write(to: URL(fileURLWithPath: temporary))
@@ -143,6 +143,12 @@ import Testing
         try #require(fd >= 0)
         let upload = LocalShardUpload(descriptor: fd, temporaryPath: temporary, finalDirectory: directory.path + "/objects",
                                       finalPath: directory.path + "/objects/shard", directWrites: nil, staleByteCount: 1 << 20)
+        return (upload, temporary)
+    }
+
+    @Test func appendsOverwriteInPlaceAndTheCommitCutsTheRest() throws {
+        let directory = TemporaryDirectory("stale-tail")
+        let (upload, temporary) = try Self.uploadOverOldBytes(in: directory)
         let whole = [UInt8](repeating: 1, count: 8192), part = [UInt8](repeating: 2, count: 100)
         try whole.withUnsafeBytes { try upload.append($0) }
         try part.withUnsafeBytes { try upload.append($0) }
@@ -153,13 +159,7 @@ import Testing
 
     @Test func aCommitCutsTheStaleTailOff() throws {
         let directory = TemporaryDirectory("stale-commit")
-        try FileManager.default.createDirectory(atPath: directory.path + "/objects", withIntermediateDirectories: true)
-        let temporary = directory.path + "/upload"
-        try Data(repeating: 0xAB, count: 1 << 20).write(to: URL(fileURLWithPath: temporary))
-        let fd = open(temporary, O_WRONLY | O_CLOEXEC)
-        try #require(fd >= 0)
-        let upload = LocalShardUpload(descriptor: fd, temporaryPath: temporary, finalDirectory: directory.path + "/objects",
-                                      finalPath: directory.path + "/objects/shard", directWrites: nil, staleByteCount: 1 << 20)
+        let (upload, _) = try Self.uploadOverOldBytes(in: directory)
         let whole = [UInt8](repeating: 1, count: 4096)
         try whole.withUnsafeBytes { try upload.append($0) }
         try upload.commit(durable: true)

@@ -6,8 +6,9 @@ import VolumePool
 ///
 /// Writes land in per-block plaintext buffers; only the 32 KiB chunks a write covers
 /// partially are first read from the stored block (read-modify-write touches no more). A
-/// block is sealed — encrypted, erasure-coded, written — when a write reaches its end, and
-/// every dirty block on flush. Reads see buffered bytes first, then stored blocks.
+/// block is sealed — encrypted, erasure-coded, written — once every chunk of it is written
+/// (or, when the file holds many dirty blocks, when a write reaches its end), and every
+/// dirty block on flush. Reads see buffered bytes first, then stored blocks.
 final class OpenFile: @unchecked Sendable {
     static let blockSize = BlockStore.blockSize
     static let chunkSize = 32 * 1024
@@ -19,6 +20,9 @@ final class OpenFile: @unchecked Sendable {
     let lock = NSCondition()
     /// Most full blocks being sealed in the background at once; a writer past it waits.
     static let maximumSealsInFlight = 3
+    /// Dirty blocks a file may hold before a write reaching a block's end seals it although
+    /// some of its chunks were never written (they are then read from the stored block).
+    static let maximumIncompleteDirtyBlocks = 32
     var handleCount = 0
     /// Logical size, including writes not yet flushed.
     var size: UInt64
@@ -83,6 +87,8 @@ final class DirtyBlock: @unchecked Sendable {
 
     func isLoaded(_ chunk: Int) -> Bool { loaded.contains(chunk) }
     func markLoaded(_ chunk: Int) { loaded.insert(chunk) }
+    /// Every chunk of the block is current: sealing it needs nothing from the stored block.
+    var isComplete: Bool { loaded.count == OpenFile.chunksPerBlock }
 
     var bytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: OpenFile.blockSize)
@@ -100,4 +106,6 @@ struct ChunkSet {
     mutating func insert(_ chunk: Int) {
         if chunk < 64 { words.0 |= 1 << UInt64(chunk) } else { words.1 |= 1 << UInt64(chunk - 64) }
     }
+
+    var count: Int { words.0.nonzeroBitCount + words.1.nonzeroBitCount }
 }
