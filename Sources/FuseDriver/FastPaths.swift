@@ -1,7 +1,8 @@
 import Dispatch
 
 /// The FUSE door's fast paths (the seeds' three, and the kernel's set-ID handling left to the
-/// filesystem), each of which can be switched off at mount so a benchmark can show what it buys (docs/BENCHMARKS.md, "FUSE fast paths"):
+/// filesystem), each of which can be switched off at mount so a benchmark can show what it
+/// buys (docs/BENCHMARKS.md, "FUSE fast paths"):
 ///
 ///     SHARDVAULT_FUSE_DISABLE=inline,arena,pools shardvault mount ...
 ///

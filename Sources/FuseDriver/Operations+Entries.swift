@@ -47,9 +47,7 @@ extension FuseFilesystem {
         } else if set(FUSE_SET_ATTR_KILL_SUID) {
             // FATTR_KILL_SUIDGID (libfuse's name for the bit is older): a chown, or a truncate
             // by a caller without CAP_FSETID, under FUSE_HANDLE_KILLPRIV_V2.
-            let permissions = try vault.attributes(inode).permissions
-            let kept = Self.droppingSetID(permissions)
-            if kept != permissions { changes.permissions = kept }
+            changes.permissions = try permissionsWithoutSetID(inode)
         }
         if set(FUSE_SET_ATTR_UID) { changes.uid = wanted.st_uid }
         if set(FUSE_SET_ATTR_GID) { changes.gid = wanted.st_gid }
@@ -85,20 +83,20 @@ extension FuseFilesystem {
     /// without CAP_FSETID, when FUSE_HANDLE_KILLPRIV_V2 leaves it to the filesystem. Returns
     /// whether there were bits to clear.
     func dropSetIDBits(_ inode: fuse_ino_t) throws(VaultError) -> Bool {
-        let permissions = try vault.attributes(inode).permissions
-        let kept = Self.droppingSetID(permissions)
-        guard kept != permissions else { return false }
+        guard let kept = try permissionsWithoutSetID(inode) else { return false }
         _ = try vault.setAttributes(inode, AttributeChanges(permissions: kept))
         return true
     }
 
-    /// Set-user-ID always; set-group-ID only with group execute (without it the bit marks
-    /// mandatory locking, not privilege).
-    static func droppingSetID(_ permissions: UInt32) -> UInt32 {
+    /// `inode`'s permissions with set-user-ID cleared, and set-group-ID where group execute
+    /// is set (without it the bit marks mandatory locking, not privilege); nil when that
+    /// changes nothing.
+    private func permissionsWithoutSetID(_ inode: fuse_ino_t) throws(VaultError) -> UInt32? {
         let setUserID: UInt32 = 0o4000, setGroupID: UInt32 = 0o2000, groupExecute: UInt32 = 0o0010
+        let permissions = try vault.attributes(inode).permissions
         var kept = permissions & ~setUserID
         if kept & groupExecute != 0 { kept &= ~setGroupID }
-        return kept
+        return kept == permissions ? nil : kept
     }
 
     /// The setattr flags that only change times (what the kernel's inode write-back sends).

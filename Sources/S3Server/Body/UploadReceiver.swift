@@ -27,20 +27,13 @@ struct UploadReceiver {
     /// (leaving the file to the caller to discard) when anything does not match.
     func receive(_ body: RequestBody, into handle: FileHandle) async throws -> Result {
         let digests = UploadDigests(expectations)
-        var parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
+        var payload = Payload(expectations)
         var batch = Batch()
         var offset: UInt64 = 0
         var pending: Task<Void, any Error>?
         do {
             for try await var buffer in body {
-                if parser != nil {
-                    batch.append(contentsOf: try parser!.feed(&buffer))
-                } else {
-                    batch.append(buffer)
-                }
-                if let length = expectations.length, offset + UInt64(batch.bytes) > length {
-                    throw S3Error(.invalidRequest, "the body is longer than its declared length \(length)")
-                }
+                try payload.add(&buffer, to: &batch, after: offset)
                 if batch.bytes >= Self.batchBytes {
                     try await pending?.value
                     pending = write(batch, at: offset, handle, digests)
@@ -54,15 +47,12 @@ struct UploadReceiver {
                 try await write(batch, at: offset, handle, digests).value
                 offset += UInt64(batch.bytes)
             }
-            try parser?.finish()
+            try payload.finish(total: offset)
         } catch {
             _ = try? await pending?.value
             throw error
         }
-        if let length = expectations.length, offset != length {
-            throw S3Error(.incompleteBody, "the body has \(offset) bytes but \(length) were declared")
-        }
-        return Result(md5: try digests.verify(expectations, trailers: parser?.trailers ?? []), length: offset)
+        return Result(md5: try digests.verify(expectations, trailers: payload.trailers), length: offset)
     }
 
     /// A body small enough to hold (`S3Service.smallObjectBytes`), received whole before
@@ -74,23 +64,47 @@ struct UploadReceiver {
     }
 
     func collect(_ body: RequestBody) async throws -> ReceivedBody {
-        var parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
+        var payload = Payload(expectations)
         var batch = Batch()
         for try await var buffer in body {
+            try payload.add(&buffer, to: &batch, after: 0)
+        }
+        try payload.finish(total: UInt64(batch.bytes))
+        return ReceivedBody(batch: batch, trailers: payload.trailers)
+    }
+
+    /// A body's payload as its buffers arrive: aws-chunked framing removed, and held to the
+    /// declared length — what `receive` and `collect` share.
+    private struct Payload {
+        private var parser: AwsChunkedParser?
+        private let declaredLength: UInt64?
+
+        init(_ expectations: PayloadExpectations) {
+            parser = expectations.chunked.map { AwsChunkedParser(signing: $0.signing, expectsTrailer: $0.trailer) }
+            declaredLength = expectations.length
+        }
+
+        /// Adds `buffer`'s payload to `batch`; `earlier` payload bytes were taken off before.
+        mutating func add(_ buffer: inout ByteBuffer, to batch: inout Batch, after earlier: UInt64) throws {
             if parser != nil {
                 batch.append(contentsOf: try parser!.feed(&buffer))
             } else {
                 batch.append(buffer)
             }
-            if let length = expectations.length, UInt64(batch.bytes) > length {
+            if let length = declaredLength, earlier + UInt64(batch.bytes) > length {
                 throw S3Error(.invalidRequest, "the body is longer than its declared length \(length)")
             }
         }
-        try parser?.finish()
-        if let length = expectations.length, UInt64(batch.bytes) != length {
-            throw S3Error(.incompleteBody, "the body has \(batch.bytes) bytes but \(length) were declared")
+
+        /// After the last buffer: the framing must be complete and `total` the declared length.
+        mutating func finish(total: UInt64) throws {
+            try parser?.finish()
+            if let length = declaredLength, total != length {
+                throw S3Error(.incompleteBody, "the body has \(total) bytes but \(length) were declared")
+            }
         }
-        return ReceivedBody(batch: batch, trailers: parser?.trailers ?? [])
+
+        var trailers: [(name: String, value: String)] { parser?.trailers ?? [] }
     }
 
     /// Writes a collected body into `handle` and checks its digests, on the calling (vault)

@@ -30,11 +30,7 @@ extension S3Service {
                 return try pending.install(bucket: bucket, path)
             }
             try await durabilityWaiters.wait(for: change)
-            var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
-            if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
-                headers[name] = checksum.value
-            }
-            return Responses.empty(headers: headers)
+            return Self.stored(etag: etag, expectations)
         } catch {
             _ = try? await onVault { pending.discard() }
             throw error
@@ -64,6 +60,11 @@ extension S3Service {
             }
         }
         try await durabilityWaiters.wait(for: change)
+        return Self.stored(etag: etag, expectations)
+    }
+
+    /// The answer to a stored object: its ETag, and the checksum the client sent as a header.
+    private static func stored(etag: String, _ expectations: PayloadExpectations) -> Response {
         var headers: HTTPFields = [.eTag: Responses.quoted(etag)]
         if let checksum = expectations.headerChecksum, let name = HTTPField.Name(checksum.algorithm.headerName) {
             headers[name] = checksum.value
