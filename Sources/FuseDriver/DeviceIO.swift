@@ -40,6 +40,7 @@ extension FuseFilesystem {
         let received = Glibc.read(device, buffer, capacity)
         guard received > 0 else { return received }
         let request = KernelRequest(UnsafeRawBufferPointer(start: buffer, count: received))
+        census?.count(request.opcode)
         if request.opcode == Opcode.initialize {
             initReply.expect(request)
         } else if request.dropsSetIDBits {

@@ -22,13 +22,19 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
     /// kernel stops asking for `security.capability` before every write(2) and for the
     /// attributes before every chown. Off: the kernel does both.
     public var clearsSetIDBits = true
+    /// close(2) costs no round trip: the first FLUSH is answered ENOSYS and the kernel sends
+    /// no more (it still writes the file's cached pages first and reports their failure). A
+    /// background seal's failure is then reported by fsync, syncfs or the next fsync after a
+    /// reopen, as local filesystems report theirs. Off: every close waits for a FLUSH, which
+    /// reports that failure too.
+    public var skipsFlush = true
 
     public static let all = FastPaths()
     public static let environmentVariable = "SHARDVAULT_FUSE_DISABLE"
 
     public init() {}
 
-    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, killpriv, all).
+    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, killpriv, flush, all).
     public init(environment: [String: String]) throws(MountOptionError) {
         guard let list = environment[Self.environmentVariable] else { return }
         for item in list.split(separator: ",", omittingEmptySubsequences: true) {
@@ -37,23 +43,27 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
             case "arena": operationArena = false
             case "pools": bufferPools = false
             case "killpriv": clearsSetIDBits = false
+            case "flush": skipsFlush = false
             case "all":
-                self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false, clearsSetIDBits: false)
+                self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false, clearsSetIDBits: false,
+                                 skipsFlush: false)
             default:
-                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, killpriv, all)")
+                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, killpriv, flush, all)")
             }
         }
     }
 
-    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool, clearsSetIDBits: Bool) {
+    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool, clearsSetIDBits: Bool, skipsFlush: Bool) {
         self.inlineOperations = inlineOperations
         self.operationArena = operationArena
         self.bufferPools = bufferPools
         self.clearsSetIDBits = clearsSetIDBits
+        self.skipsFlush = skipsFlush
     }
 
     public var description: String {
-        let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools"), (clearsSetIDBits, "killpriv")]
+        let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools"), (clearsSetIDBits, "killpriv"),
+                        (skipsFlush, "flush")]
             .filter { !$0.0 }.map(\.1)
         return disabled.isEmpty ? "all fast paths on" : "disabled: " + disabled.joined(separator: ",")
     }

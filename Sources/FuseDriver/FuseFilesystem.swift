@@ -21,6 +21,8 @@ public final class FuseFilesystem: Sendable {
     let notifier = KernelCacheNotifier()
     /// Asks the kernel for FUSE_HANDLE_KILLPRIV_V2 (see DeviceIO).
     let initReply: InitReplyAmendment
+    /// Counts the kernel's requests by kind, with mount option report_requests.
+    let census: RequestCensus?
 
     public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all, hiddenRootNames: [String] = []) {
         self.vault = vault
@@ -28,6 +30,7 @@ public final class FuseFilesystem: Sendable {
         self.fastPaths = fastPaths
         self.hiddenRootNames = HiddenRootNames(hiddenRootNames)
         self.initReply = InitReplyAmendment(enabled: fastPaths.clearsSetIDBits, reports: options.reportsNegotiation)
+        self.census = options.reportsRequests ? RequestCensus() : nil
     }
 
     /// The filesystem a request belongs to.

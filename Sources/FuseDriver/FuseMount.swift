@@ -83,6 +83,7 @@ public final class FuseMount: Sendable {
         // Already unmounted in the normal case; this covers a loop that ended on an error.
         fuse_session_unmount(session)
         watcher.stop()
+        if let census = filesystem.census { FileHandle.standardError.write(Data("shardvault: \(census.report)\n".utf8)) }
         if status < 0 { throw FuseMountError("the FUSE session ended with an error: \(String(cString: strerror(-status)))") }
     }
 

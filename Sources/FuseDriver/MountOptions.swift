@@ -17,6 +17,9 @@ public struct MountOptions: Sendable, Equatable {
     public var maximumThreads = 16
     /// Print what the kernel agreed to at init (writeback cache, max_write) on stderr.
     public var reportsNegotiation = false
+    /// `report_requests`: count the kernel's requests by kind and print the counts on stderr
+    /// when the mount ends (RequestCensus).
+    public var reportsRequests = false
     /// `uid=N` / `gid=N`: every node is reported as owned by this uid / gid, whatever the
     /// vault stores (as sshfs and rclone do). Nil reports the stored owner.
     public var reportedUID: UInt32?
@@ -56,6 +59,7 @@ public struct MountOptions: Sendable, Equatable {
             case ("allow_other", nil): allowOther = true
             case ("default_permissions", nil): defaultPermissions = true
             case ("report_init", nil): reportsNegotiation = true
+            case ("report_requests", nil): reportsRequests = true
             case ("noexec", nil): noExec = true
             case ("exec", nil): noExec = false
             // libfuse mounts nosuid,nodev already; accepted because fstab lines carry them.
@@ -77,7 +81,7 @@ public struct MountOptions: Sendable, Equatable {
             case ("s3_domain", let value?):
                 guard !value.isEmpty else { throw MountOptionError("mount option s3_domain needs a domain (s3_domain=DOMAIN)") }
                 s3Domains.append(value)
-            case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?),
+            case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?), ("report_requests", _?),
                  ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
             case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),

@@ -92,8 +92,13 @@ extension FuseFilesystem {
 
     /// close(2) of one descriptor: reports a write-back failure already known for the file.
     /// The data itself is written back after the last close (write-behind); fsync and syncfs
-    /// are where durability and its errors are promised.
+    /// are where durability and its errors are promised. With `FastPaths.skipsFlush` only
+    /// the mount's first close gets here, and its ENOSYS stops the kernel from sending more.
     func flush(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        if fastPaths.skipsFlush {
+            fuse_reply_err(request, ENOSYS)
+            return
+        }
         if let failure = vault.takeWriteBackFailure(try OpenFileBox.borrow(file).handle) { throw failure }
         Self.replyOK(request)
     }

@@ -182,10 +182,14 @@ extension Vault: CheckpointSource {
 }
 
 extension Timestamp {
-    /// The current wall-clock time in nanoseconds.
+    /// The current wall-clock time in nanoseconds, from the coarse clock (one tick, 4 ms at
+    /// HZ=250): the clock the kernel stamps file times with, as ext4 does. A node created now
+    /// and written by the kernel's writeback cache within the same tick then needs no mtime
+    /// update, which saved `tar -x` a SETATTR round trip per file (docs/FUSE.md, "Round trips
+    /// per file").
     public static var now: Timestamp {
         var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
+        clock_gettime(CLOCK_REALTIME_COARSE, &spec)
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

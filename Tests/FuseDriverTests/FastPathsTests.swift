@@ -20,8 +20,10 @@ struct FastPathsTests {
         #expect(arenaAndPools.description == "disabled: arena,pools")
         let killpriv = try parse("killpriv")
         #expect(!killpriv.clearsSetIDBits && killpriv.inlineOperations && killpriv.description == "disabled: killpriv")
+        let flush = try parse("flush")
+        #expect(!flush.skipsFlush && flush.clearsSetIDBits && flush.description == "disabled: flush")
         let all = try parse("all")
-        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits)
+        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits && !all.skipsFlush)
     }
 
     @Test func unknownNamesAreRefusedByName() {

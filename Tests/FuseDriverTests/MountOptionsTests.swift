@@ -27,8 +27,8 @@ struct MountOptionsTests {
     }
 
     @Test func flagsAndTimeouts() throws {
-        let options = try parse("ro,allow_other,default_permissions,report_init,noexec,nosuid,nodev,attr_timeout=2.5,entry_timeout=0,max_threads=4")
-        #expect(options.readOnly && options.allowOther && options.defaultPermissions && options.reportsNegotiation && options.noExec)
+        let options = try parse("ro,allow_other,default_permissions,report_init,report_requests,noexec,nosuid,nodev,attr_timeout=2.5,entry_timeout=0,max_threads=4")
+        #expect(options.readOnly && options.allowOther && options.defaultPermissions && options.reportsNegotiation && options.reportsRequests && options.noExec)
         #expect(options.attributeTimeout == 2.5 && options.entryTimeout == 0 && options.maximumThreads == 4)
         // Later options win, as with mount(8).
         #expect(try parse("ro,rw").readOnly == false)

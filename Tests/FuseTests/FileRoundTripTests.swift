@@ -1,0 +1,69 @@
+import Foundation
+import Glibc
+import Testing
+
+/// What a file costs in FUSE round trips when written the way `tar -x` writes it (create,
+/// write, futimens, close), counted by the daemon (mount option report_requests):
+/// - no SETATTR of the kernel's own mtime at write-back: new nodes are stamped with the
+///   coarse clock the kernel stamps writes with, so a write in the same tick leaves the
+///   inode clean (docs/FUSE.md, "Round trips per file");
+/// - close(2) sends no FLUSH once the first one was answered ENOSYS (FastPaths.skipsFlush);
+///   switched off, every close sends one.
+@Suite(.serialized) struct FileRoundTripTests {
+    static let fileCount = 40
+
+    @Test(arguments: [true, false]) func aTarStyleFileCostsItsFewestRoundTrips(_ skipsFlush: Bool) throws {
+        let vault = try MountedVault(mount: false)
+        defer { vault.stop() }
+        try vault.mount(options: ["report_requests"], environment: skipsFlush ? [:] : ["SHARDVAULT_FUSE_DISABLE": "flush"])
+
+        let mtime = timespec(tv_sec: 1_600_000_000, tv_nsec: 123_456_789)
+        let contents = (0 ..< Self.fileCount).map { index in (0 ..< 3000 + index * 111).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) } }
+        for (index, bytes) in contents.enumerated() {
+            let descriptor = open(vault.path("f\(index)"), O_CREAT | O_EXCL | O_WRONLY, 0o644)
+            try #require(descriptor >= 0, "create f\(index): errno \(errno)")
+            #expect(write(descriptor, bytes, bytes.count) == bytes.count)
+            #expect(futimens(descriptor, [mtime, mtime]) == 0)
+            #expect(close(descriptor) == 0)
+        }
+        for (index, bytes) in contents.enumerated() {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("f\(index)"))) == Data(bytes))
+        }
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+
+        let counts = try Self.census(vault.log())
+        let files = Self.fileCount
+        print("round trips of \(files) tar-style files, FLUSH \(skipsFlush ? "skipped" : "sent"): \(counts)")
+        #expect(counts["CREATE"] == files, "\(counts)")
+        // One SETATTR per file is the futimens; a few more when a write crossed a clock tick.
+        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] < files + files / 2, "\(counts)")
+        #expect(counts["GETXATTR", default: 0] <= files, "security.capability once per inode: \(counts)")
+        if skipsFlush {
+            #expect(counts["FLUSH", default: 0] <= 1, "\(counts)")
+        } else {
+            #expect(counts["FLUSH", default: 0] >= 2 * files, "one per close: \(counts)")
+        }
+
+        // What the closes handed over, explicit mtime included, is in the vault.
+        try vault.mount()
+        for (index, bytes) in contents.enumerated() {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("f\(index)"))) == Data(bytes))
+            var status = stat()
+            #expect(stat(vault.path("f\(index)"), &status) == 0)
+            #expect(status.st_mtim.tv_sec == mtime.tv_sec && status.st_mtim.tv_nsec == mtime.tv_nsec, "f\(index)")
+        }
+    }
+
+    /// "shardvault: FUSE requests: LOOKUP 3, CREATE 2" → ["LOOKUP": 3, "CREATE": 2].
+    static func census(_ log: String) throws -> [String: Int] {
+        guard let line = log.split(separator: "\n").last(where: { $0.contains("FUSE requests: ") }) else {
+            throw HarnessError("no request census in the log: \(log)")
+        }
+        var counts: [String: Int] = [:]
+        for item in line.split(separator: ":", maxSplits: 2).last!.split(separator: ",") {
+            let parts = item.split(separator: " ")
+            if parts.count == 2, let count = Int(parts[1]) { counts[String(parts[0])] = count }
+        }
+        return counts
+    }
+}
