@@ -3,11 +3,12 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 # The last line: real programs the FUSE tests run in a mount (linux-source-6.1 is the
-# tarball scripts/kernel-subset.sh cuts the untar workload from).
+# tarball scripts/kernel-subset.sh cuts the untar workload from; fio drives the fio-seq and
+# fio-rand workloads the bench smoke tests run on the mount).
 DEBIAN_PACKAGES := libfuse3-dev fuse3 libsodium-dev libssl-dev libisal-dev libxxhash-dev \
                    pkg-config \
-                   rsync git python3 xz-utils linux-source-6.1
-BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl fio
+                   rsync git python3 xz-utils linux-source-6.1 fio
+BENCH_PEER_PACKAGES := gocryptfs securefs cryfs openssl
 # S3 clients the S3 tests drive (Tests/S3Tests; curl fetches a presigned URL in the aws cli
 # scale test, which is skipped without it); boto3, requests and the aws cli come from pip when missing.
 S3_TEST_PACKAGES := s3cmd rclone s3fs curl
