@@ -36,6 +36,7 @@ let package = Package(
                        providers: [.apt(["libxxhash-dev"])]),
 
         .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
+        .target(name: "CFuseRing", path: "Sources/CFuseRing"),
 
         // Layers, top to bottom.
         .target(name: "Buffers", swiftSettings: strict),
@@ -43,7 +44,7 @@ let package = Package(
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers"], swiftSettings: strict),
-        .target(name: "FuseDriver", dependencies: ["CFuse3", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "FuseDriver", dependencies: ["CFuse3", "CFuseRing", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "S3Server", dependencies: ["Vault", "VaultCrypto", "CLibCrypto", "CISAL",
                                                  .product(name: "Hummingbird", package: "hummingbird"),
                                                  .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -23,14 +23,18 @@ public final class FuseFilesystem: Sendable {
     let initReply: InitReplyAmendment
     /// Counts the kernel's requests by kind, with mount option report_requests.
     let census: RequestCensus?
+    /// The io_uring request queues, with mount option io_uring.
+    let rings: RingQueues?
 
     public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all, hiddenRootNames: [String] = []) {
         self.vault = vault
         self.options = options
         self.fastPaths = fastPaths
         self.hiddenRootNames = HiddenRootNames(hiddenRootNames)
-        self.initReply = InitReplyAmendment(enabled: fastPaths.clearsSetIDBits, reports: options.reportsNegotiation)
+        self.initReply = InitReplyAmendment(killsPrivileges: fastPaths.clearsSetIDBits, usesRings: options.usesIOUring,
+                                            reports: options.reportsNegotiation)
         self.census = options.reportsRequests ? RequestCensus() : nil
+        self.rings = options.usesIOUring ? RingQueues(payloadSize: max(options.maximumWrite, 1 << 20) + (64 << 10)) : nil
     }
 
     /// The filesystem a request belongs to.

@@ -57,6 +57,12 @@ public final class FuseMount: Sendable {
             throw FuseMountError("libfuse refused the session options (\(filesystem.options.kernelOptions))")
         }
         defer { fuse_session_destroy(session) }
+        if let rings = filesystem.rings {
+            if let reason = RingQueues.enableInKernel() {
+                FileHandle.standardError.write(Data("shardvault: io_uring: \(reason); requests go through /dev/fuse\n".utf8))
+            }
+            rings.attach(session)
+        }
         guard fuse_session_mount(session, mountpoint) == 0 else {
             throw FuseMountError("cannot mount on \(mountpoint): is it an existing empty directory, not already mounted "
                 + "(a stale mount needs `shardvault unmount \(mountpoint)`), and is /dev/fuse usable?")
@@ -78,6 +84,7 @@ public final class FuseMount: Sendable {
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, UInt32(filesystem.options.maximumThreads))
         let status = fuse_session_loop_mt(session, config)
+        filesystem.rings?.waitForWorkers()
         // Done with the session before it is unmounted (which closes its descriptor) and destroyed.
         notifier.detach()
         // Already unmounted in the normal case; this covers a loop that ended on an error.

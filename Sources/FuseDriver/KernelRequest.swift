@@ -27,6 +27,9 @@ struct KernelRequest {
     /// INIT: the capability flags the kernel offers (`fuse_init_in.flags`).
     var offeredFlags: UInt32 { opcode == Opcode.initialize ? argument(at: 12) ?? 0 : 0 }
 
+    /// INIT: `fuse_init_in.flags2`, which the kernel fills only with FUSE_INIT_EXT in flags.
+    var offeredFlags2: UInt32 { offeredFlags & Opcode.initExtension != 0 ? argument(at: 16) ?? 0 : 0 }
+
     /// The kernel asks the filesystem to clear the file's set-user-ID and set-group-ID bits
     /// before this WRITE (`FUSE_WRITE_KILL_SUIDGID`) or truncating OPEN
     /// (`FUSE_OPEN_KILL_SUIDGID`); only with FUSE_HANDLE_KILLPRIV_V2 negotiated.
@@ -44,6 +47,8 @@ enum Opcode {
     static let open: UInt32 = 14
     static let write: UInt32 = 16
     static let initialize: UInt32 = 26
+    /// FUSE_INIT_EXT in fuse_init_in.flags: flags2 is filled in.
+    static let initExtension: UInt32 = 1 << 30
     /// FUSE_WRITE_KILL_SUIDGID in fuse_write_in.write_flags.
     static let writeKillSetID: UInt32 = 1 << 2
     /// FUSE_OPEN_KILL_SUIDGID in fuse_open_in.open_flags.

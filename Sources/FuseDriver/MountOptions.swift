@@ -20,6 +20,10 @@ public struct MountOptions: Sendable, Equatable {
     /// `report_requests`: count the kernel's requests by kind and print the counts on stderr
     /// when the mount ends (RequestCensus).
     public var reportsRequests = false
+    /// `io_uring` (the default) / `noio_uring`: requests come over per-CPU io_uring queues
+    /// where the kernel offers them (RingQueues); the daemon switches the fuse module's
+    /// `enable_uring` on. `noio_uring`: all through /dev/fuse.
+    public var usesIOUring = true
     /// `uid=N` / `gid=N`: every node is reported as owned by this uid / gid, whatever the
     /// vault stores (as sshfs and rclone do). Nil reports the stored owner.
     public var reportedUID: UInt32?
@@ -60,6 +64,8 @@ public struct MountOptions: Sendable, Equatable {
             case ("default_permissions", nil): defaultPermissions = true
             case ("report_init", nil): reportsNegotiation = true
             case ("report_requests", nil): reportsRequests = true
+            case ("io_uring", nil): usesIOUring = true
+            case ("noio_uring", nil): usesIOUring = false
             case ("noexec", nil): noExec = true
             case ("exec", nil): noExec = false
             // libfuse mounts nosuid,nodev already; accepted because fstab lines carry them.
@@ -82,7 +88,7 @@ public struct MountOptions: Sendable, Equatable {
                 guard !value.isEmpty else { throw MountOptionError("mount option s3_domain needs a domain (s3_domain=DOMAIN)") }
                 s3Domains.append(value)
             case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?), ("report_requests", _?),
-                 ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
+                 ("io_uring", _?), ("noio_uring", _?), ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
             case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
                  ("cache_size", nil), ("s3", nil), ("s3_domain", nil):

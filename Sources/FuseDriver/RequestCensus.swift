@@ -7,6 +7,7 @@ import Synchronization
 /// the requests a file costs (docs/FUSE.md, "Round trips per file").
 final class RequestCensus: Sendable {
     private let counts = Mutex([Int](repeating: 0, count: RequestCensus.names.count))
+    private let overRings = Atomic<Int>(0)
 
     func count(_ opcode: UInt32) {
         counts.withLock { counts in
@@ -14,11 +15,19 @@ final class RequestCensus: Sendable {
         }
     }
 
-    /// "FUSE requests: LOOKUP 3, CREATE 2, ..." in opcode order, kinds never sent left out.
+    /// Counts a request that came over io_uring (RingQueues) rather than /dev/fuse.
+    func countOverRing() {
+        overRings.add(1, ordering: .relaxed)
+    }
+
+    /// "FUSE requests: LOOKUP 3, CREATE 2, ..." in opcode order, kinds never sent left out;
+    /// with io_uring, a second line "FUSE requests over io_uring: N".
     var report: String {
         let counts = counts.withLock { $0 }
         let sent = counts.indices.filter { counts[$0] > 0 }.map { "\(Self.names[$0]) \(counts[$0])" }
+        let rings = overRings.load(ordering: .relaxed)
         return "FUSE requests: " + (sent.isEmpty ? "none" : sent.joined(separator: ", "))
+            + (rings > 0 ? "\nshardvault: FUSE requests over io_uring: \(rings)" : "")
     }
 
     /// linux/fuse.h's opcodes by number ("OTHER" at 0 collects unknown ones).

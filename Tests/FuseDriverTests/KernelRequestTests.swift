@@ -46,6 +46,23 @@ struct KernelRequestTests {
         #expect(Self.parse(Self.request(opcode: 4, arguments: [0, 0, 0, 0, 0, 1 << 2])) { !$0.dropsSetIDBits })
     }
 
+    /// FUSE over io_uring is flags2 bit 9 (1 << 41), read by the kernel only with FUSE_INIT_EXT.
+    @Test func theInitReplyAsksForRingsWhenTheKernelOffersThem() {
+        let extended: UInt32 = 1 << 30, rings: UInt32 = 1 << 9
+        let amendment = InitReplyAmendment(killsPrivileges: false, usesRings: true, reports: false)
+        Self.parse(Self.initRequest(unique: 1, flags: extended, flags2: rings)) { amendment.expect($0) }
+        let reply = Self.amendedReply(amendment, unique: 1, flags: 0x10)
+        #expect(reply.asksForRings && reply.flags == 0x10 | extended && reply.flags2 == rings)
+
+        // Not offered (flags2 without FUSE_INIT_EXT does not count), or switched off: untouched.
+        for (offered, flags2, uses) in [(UInt32(0), rings, true), (extended, 0, true), (extended, rings, false)] {
+            let other = InitReplyAmendment(killsPrivileges: false, usesRings: uses, reports: false)
+            Self.parse(Self.initRequest(unique: 1, flags: offered, flags2: flags2)) { other.expect($0) }
+            let untouched = Self.amendedReply(other, unique: 1, flags: 0x10)
+            #expect(!untouched.asksForRings && untouched.flags == 0x10 && untouched.flags2 == 0)
+        }
+    }
+
     @Test func shortRequestsReadAsNothing() {
         let truncatedWrite = Array(Self.write(flags: 1 << 2).prefix(KernelRequest.headerSize + 8))
         #expect(Self.parse(truncatedWrite) { !$0.dropsSetIDBits })
@@ -53,13 +70,19 @@ struct KernelRequestTests {
     }
 
     /// fuse_init_in: major, minor, max_readahead, flags, flags2.
-    static func initRequest(unique: UInt64, flags: UInt32) -> [UInt8] {
-        request(opcode: 26, unique: unique, nodeID: 0, arguments: [7, 38, 131_072, flags, 0])
+    static func initRequest(unique: UInt64, flags: UInt32, flags2: UInt32 = 0) -> [UInt8] {
+        request(opcode: 26, unique: unique, nodeID: 0, arguments: [7, 45, 131_072, flags, flags2])
     }
 
     /// Sends a reply shaped as libfuse sends it (header, then fuse_init_out) through `amendment`
     /// and returns the `flags` word the kernel would read.
     static func amendedFlags(_ amendment: InitReplyAmendment, unique: UInt64, error: Int32 = 0, flags: UInt32) -> UInt32 {
+        amendedReply(amendment, unique: unique, error: error, flags: flags).flags
+    }
+
+    /// The reply's `flags` and `flags2` words after `amendment`, and whether it asked for io_uring.
+    static func amendedReply(_ amendment: InitReplyAmendment, unique: UInt64, error: Int32 = 0,
+                             flags: UInt32) -> (flags: UInt32, flags2: UInt32, asksForRings: Bool) {
         var header = [UInt8](repeating: 0, count: 16)
         var arguments = [UInt8](repeating: 0, count: 64)
         header.withUnsafeMutableBytes { raw in
@@ -68,19 +91,22 @@ struct KernelRequestTests {
             raw.storeBytes(of: unique, toByteOffset: 8, as: UInt64.self)
         }
         arguments.withUnsafeMutableBytes { $0.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self) }
+        var asksForRings = false
         header.withUnsafeMutableBytes { headerBytes in
             arguments.withUnsafeMutableBytes { argumentBytes in
                 var vectors = [iovec(iov_base: headerBytes.baseAddress, iov_len: 16),
                                iovec(iov_base: argumentBytes.baseAddress, iov_len: 64)]
-                amendment.amend(&vectors, 2)
+                asksForRings = amendment.amend(&vectors, 2)
             }
         }
-        return arguments.withUnsafeBytes { $0.load(fromByteOffset: 12, as: UInt32.self) }
+        return arguments.withUnsafeBytes {
+            ($0.load(fromByteOffset: 12, as: UInt32.self), $0.load(fromByteOffset: 32, as: UInt32.self), asksForRings)
+        }
     }
 
     @Test func theInitReplyAsksForKillPrivV2WhenTheKernelOffersIt() {
         let v2 = InitReplyAmendment.killPrivilegesV2
-        let amendment = InitReplyAmendment(enabled: true, reports: false)
+        let amendment = InitReplyAmendment(killsPrivileges: true, usesRings: false, reports: false)
         Self.parse(Self.initRequest(unique: 1, flags: v2 | 1)) { amendment.expect($0) }
         // Another reply first (not INIT's): untouched.
         #expect(Self.amendedFlags(amendment, unique: 2, flags: 0x10) == 0x10)
@@ -91,15 +117,15 @@ struct KernelRequestTests {
 
     @Test func theInitReplyIsLeftAloneOtherwise() {
         let v2 = InitReplyAmendment.killPrivilegesV2
-        let notOffered = InitReplyAmendment(enabled: true, reports: false)
+        let notOffered = InitReplyAmendment(killsPrivileges: true, usesRings: false, reports: false)
         Self.parse(Self.initRequest(unique: 1, flags: 1)) { notOffered.expect($0) }
         #expect(Self.amendedFlags(notOffered, unique: 1, flags: 0x10) == 0x10)
 
-        let switchedOff = InitReplyAmendment(enabled: false, reports: false)
+        let switchedOff = InitReplyAmendment(killsPrivileges: false, usesRings: false, reports: false)
         Self.parse(Self.initRequest(unique: 1, flags: v2)) { switchedOff.expect($0) }
         #expect(Self.amendedFlags(switchedOff, unique: 1, flags: 0x10) == 0x10)
 
-        let refused = InitReplyAmendment(enabled: true, reports: false)
+        let refused = InitReplyAmendment(killsPrivileges: true, usesRings: false, reports: false)
         Self.parse(Self.initRequest(unique: 1, flags: v2)) { refused.expect($0) }
         #expect(Self.amendedFlags(refused, unique: 1, error: -EPROTO, flags: 0x10) == 0x10)
     }

@@ -33,6 +33,11 @@ struct MountOptionsTests {
         // Later options win, as with mount(8).
         #expect(try parse("ro,rw").readOnly == false)
         #expect(try parse("noexec,exec").noExec == false)
+        // io_uring is the default; noio_uring keeps every request on /dev/fuse.
+        #expect(MountOptions().usesIOUring)
+        #expect(try parse("noio_uring").usesIOUring == false)
+        #expect(try parse("noio_uring,io_uring").usesIOUring)
+        #expect(refusal("io_uring=1") == "mount option io_uring takes no value (io_uring=1)")
     }
 
     @Test func uidAndGidAreNumericIDs() throws {
