@@ -58,7 +58,7 @@ public final class FuseMount: Sendable {
         }
         defer { fuse_session_destroy(session) }
         if let rings = filesystem.rings {
-            if let reason = RingQueues.enableInKernel() {
+            if let reason = RingQueues.enableInKernel(), filesystem.options.reportsNegotiation {
                 FileHandle.standardError.write(Data("shardvault: io_uring: \(reason); requests go through /dev/fuse\n".utf8))
             }
             rings.attach(session)

@@ -17,7 +17,8 @@ struct Mount: ParsableCommand {
             printed); errors such as a wrong password are reported before that. Options (-o, \
             comma-separated): ro, rw, allow_other, default_permissions, uid=N, gid=N, \
             cache_size=MiB, attr_timeout=S, entry_timeout=S, max_threads=N, noexec, \
-            report_init, report_requests, s3=HOST:PORT (the same daemon also serves the vault over S3 there and \
+            report_init, report_requests, noio_uring (requests through /dev/fuse only, not the \
+            kernel's per-CPU io_uring queues, which are used where the kernel has them), s3=HOST:PORT (the same daemon also serves the vault over S3 there and \
             prints "s3 endpoint: http://HOST:PORT" on stdout; loopback only unless \
             s3_allow_remote is given), s3_domain=DOMAIN (repeatable: virtual-host-style S3 \
             requests for BUCKET.DOMAIN; default $\(S3Domains.environmentVariable)). SIGTERM, SIGINT or `shardvault unmount` write back cached \
