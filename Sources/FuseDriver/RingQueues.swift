@@ -20,8 +20,11 @@ import Synchronization
 /// kernel switches to the rings only once every queue has an entry.
 final class RingQueues: @unchecked Sendable {
     /// Workers per CPU queue: a request that blocks (fsync, a cold read) holds its worker,
-    /// and the next request of that CPU takes another.
-    static let workersPerQueue = 4
+    /// and the next request of that CPU takes another. Four on small machines, two from
+    /// eight CPUs on (each worker holds a payload buffer of max_write).
+    static func workersPerQueue(queues: Int) -> Int {
+        max(2, min(4, 16 / max(1, queues)))
+    }
 
     private let payloadSize: Int
     /// Requests taken from a ring whose reply libfuse has not sent yet, by unique id.
@@ -51,7 +54,7 @@ final class RingQueues: @unchecked Sendable {
         let sessionAddress = UInt(bitPattern: session)
         let queues = Self.possibleCPUs()
         for queue in 0 ..< queues {
-            for _ in 0 ..< Self.workersPerQueue {
+            for _ in 0 ..< Self.workersPerQueue(queues: queues) {
                 let worker = RingWorker(queue: UInt16(queue), device: device, payloadSize: payloadSize)
                 let thread = Thread { [self] in
                     live.add(1, ordering: .relaxed)
