@@ -5,8 +5,10 @@ import Glibc
 import Synchronization
 
 /// libfuse's reads and writes of /dev/fuse, routed through the driver (`fuse_custom_io`):
-/// requests are looked at for what libfuse 3.14 does not pass on, and the reply to INIT is
-/// amended to ask for FUSE_HANDLE_KILLPRIV_V2, which this libfuse cannot negotiate.
+/// requests are looked at for what libfuse 3.14 does not pass on, the reply to INIT is
+/// amended to ask for FUSE_HANDLE_KILLPRIV_V2 and FUSE over io_uring, which this libfuse
+/// cannot negotiate, and replies to requests that came over io_uring go back into their
+/// ring (RingQueues).
 ///
 /// Why KILLPRIV_V2: without it the kernel asks the filesystem for `security.capability`
 /// before every write(2) and reads the attributes back before every chown, to clear
