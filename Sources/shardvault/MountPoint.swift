@@ -14,7 +14,8 @@ enum MountPoint {
 
     /// Refuses a mount point that is missing or not a directory. A stale mount (the kernel
     /// answers ENOTCONN because the daemon behind it died, e.g. of SIGKILL — ECONNABORTED
-    /// while the connection is still being torn down) of a shardvault
+    /// while the connection is still being torn down, ECANCELED for a request the kernel had
+    /// queued on the dead daemon's io_uring) of a shardvault
     /// vault is detached lazily — it serves nothing any more, and otherwise every mount after
     /// a crash, from fstab or a service manager too, would fail until someone ran
     /// `fusermount3 -u`. A stale mount of another filesystem is left alone and named.
@@ -36,7 +37,7 @@ enum MountPoint {
     }
 
     private static func isDisconnected(_ error: Int32) -> Bool {
-        error == ENOTCONN || error == ECONNABORTED
+        error == ENOTCONN || error == ECONNABORTED || error == ECANCELED
     }
 
     private static func detachStaleMount(_ mountpoint: String) throws {
