@@ -6,8 +6,9 @@
 // Attribute and entry timeouts are 0, so every stat reaches the daemon; reads and writes use
 // O_DIRECT, so each 1 MiB call is one FUSE request of 1 MiB instead of page-cache traffic,
 // and the vault keeps no decrypted chunks, so each read decrypts 32 chunks.
-// Switch fast paths off with SHARDVAULT_FUSE_DISABLE=inline|arena|pools|all (FastPaths.swift)
-// and compare runs.
+// Switch fast paths off with SHARDVAULT_FUSE_DISABLE=inline|arena|pools|all (FastPaths.swift),
+// and FUSE over io_uring with SHARDVAULT_FUSE_RINGS=off (the mount's noio_uring), and compare
+// runs.
 
 import Benchmark
 import CLinuxShims
@@ -62,6 +63,7 @@ final class MountedVaultFixture: @unchecked Sendable {
         var mountOptions = MountOptions()
         mountOptions.attributeTimeout = 0
         mountOptions.entryTimeout = 0
+        mountOptions.usesIOUring = ProcessInfo.processInfo.environment["SHARDVAULT_FUSE_RINGS"] != "off"
         let mount = FuseMount(vault: vault, mountpoint: mountpoint, options: mountOptions, fastPaths: fastPaths)
         let server = Thread { try? mount.serve() }
         server.start()
@@ -70,7 +72,7 @@ final class MountedVaultFixture: @unchecked Sendable {
             guard Date() < deadline else { throw POSIXError(.ETIMEDOUT) }
             usleep(10_000)
         }
-        FileHandle.standardError.write(Data("FuseMallocs: \(fastPaths)\n".utf8))
+        FileHandle.standardError.write(Data("FuseMallocs: \(fastPaths), io_uring \(mountOptions.usesIOUring ? "on" : "off")\n".utf8))
 
         let photos = mountpoint + "/photos"
         try FileManager.default.createDirectory(atPath: photos, withIntermediateDirectories: false)
