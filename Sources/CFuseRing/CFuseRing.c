@@ -124,6 +124,13 @@ static void push_command(shardvault_fuse_ring *ring, uint32_t command) {
     __atomic_store_n(ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
 }
 
+/// Makes the next commit answer request `unique` with `error` and no payload.
+static void store_error(shardvault_fuse_ring *ring, uint64_t unique, int32_t error) {
+    struct { uint32_t length; int32_t error; uint64_t unique; } header = { OUT_HEADER_SIZE, error, unique };
+    memcpy(ring->headers->in_out, &header, OUT_HEADER_SIZE);
+    ring->headers->entry.payload_size = 0;
+}
+
 ssize_t shardvault_fuse_ring_next(shardvault_fuse_ring *ring, void **request) {
     push_command(ring, ring->registered ? CMD_COMMIT_AND_FETCH : CMD_REGISTER);
     unsigned submit = 1;
@@ -152,7 +159,12 @@ ssize_t shardvault_fuse_ring_next(shardvault_fuse_ring *ring, void **request) {
     ring->commit_id = ring->headers->entry.commit_id;
     size_t payload = ring->headers->entry.payload_size;
     if (length < IN_HEADER_SIZE || payload > ring->payload_size || length - IN_HEADER_SIZE < payload
-        || length - IN_HEADER_SIZE - payload > URING_OP_IN_OUT_SIZE) return -EPROTO;
+        || length - IN_HEADER_SIZE - payload > URING_OP_IN_OUT_SIZE) {
+        uint64_t unique;
+        memcpy(&unique, in + 8, sizeof unique);
+        store_error(ring, unique, -EIO);
+        return -EPROTO;
+    }
     size_t op_size = length - IN_HEADER_SIZE - payload;
     unsigned char *start = ring->payload - IN_HEADER_SIZE - op_size;
     memcpy(start, in, IN_HEADER_SIZE);
@@ -165,14 +177,14 @@ ssize_t shardvault_fuse_ring_store_reply(shardvault_fuse_ring *ring, const struc
     if (count < 1 || vectors[0].iov_len < OUT_HEADER_SIZE) return -EINVAL;
     size_t total = 0;
     for (int i = 1; i < count; i++) total += vectors[i].iov_len;
-    memcpy(ring->headers->in_out, vectors[0].iov_base, OUT_HEADER_SIZE);
     if (total > ring->payload_size) {
         // Committed as EIO rather than as a reply cut short.
-        int32_t error = -EIO;
-        memcpy(ring->headers->in_out + 4, &error, sizeof error);
-        ring->headers->entry.payload_size = 0;
+        uint64_t unique;
+        memcpy(&unique, (const unsigned char *)vectors[0].iov_base + 8, sizeof unique);
+        store_error(ring, unique, -EIO);
         return -E2BIG;
     }
+    memcpy(ring->headers->in_out, vectors[0].iov_base, OUT_HEADER_SIZE);
     size_t offset = 0;
     for (int i = 1; i < count; i++) {
         // memmove: a reply may be built in the request's own buffer.

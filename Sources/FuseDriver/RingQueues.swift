@@ -30,9 +30,10 @@ final class RingQueues: @unchecked Sendable {
     /// Requests taken from a ring whose reply libfuse has not sent yet, by unique id.
     private let awaiting = Mutex<[UInt64: RingWorker]>([:])
     private let lock = NSLock()
-    /// `struct fuse_session *` between `attach` and the end of the loop; guarded by `lock`.
+    // Guarded by `lock`: the `struct fuse_session *` from `attach` on, and whether the
+    // workers were started.
     private var session: OpaquePointer?
-    private var workers: [Thread] = []
+    private var started = false
     private let live = Atomic<Int>(0)
 
     init(payloadSize: Int) {
@@ -49,7 +50,8 @@ final class RingQueues: @unchecked Sendable {
     func start(device: Int32, inspect: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        guard workers.isEmpty, let session else { return }
+        guard !started, let session else { return }
+        started = true
         // The session is libfuse's; it outlives the workers (`waitForWorkers`).
         let sessionAddress = UInt(bitPattern: session)
         let queues = Self.possibleCPUs()
@@ -62,7 +64,6 @@ final class RingQueues: @unchecked Sendable {
                     worker.run(session: OpaquePointer(bitPattern: sessionAddress)!, queues: self, inspect: inspect)
                 }
                 thread.name = "shardvault-ring-\(queue)"
-                workers.append(thread)
                 thread.start()
             }
         }
@@ -89,8 +90,8 @@ final class RingQueues: @unchecked Sendable {
     }
 
     /// Turns the fuse module's `enable_uring` parameter on (root only), without which the
-    /// kernel does not offer io_uring at INIT. It only lets FUSE servers ask for io_uring;
-    /// libfuse-based ones before 3.18 never do. Returns why not, if it cannot.
+    /// kernel does not offer io_uring at INIT. It only lets FUSE servers that ask for io_uring
+    /// use it (libfuse 3.14 never asks). Returns why not, if it cannot.
     static func enableInKernel() -> String? {
         let parameter = "/sys/module/fuse/parameters/enable_uring"
         guard let current = try? String(contentsOfFile: parameter, encoding: .utf8) else {
@@ -98,9 +99,10 @@ final class RingQueues: @unchecked Sendable {
         }
         if current.hasPrefix("Y") { return nil }
         let descriptor = open(parameter, O_WRONLY)
-        guard descriptor >= 0 else { return "cannot switch it on in \(parameter): \(String(cString: strerror(errno)))" }
-        defer { close(descriptor) }
-        guard write(descriptor, "Y", 1) == 1 else { return "cannot switch it on in \(parameter): \(String(cString: strerror(errno)))" }
+        defer { if descriptor >= 0 { close(descriptor) } }
+        guard descriptor >= 0, write(descriptor, "Y", 1) == 1 else {
+            return "cannot switch it on in \(parameter): \(String(cString: strerror(errno)))"
+        }
         return nil
     }
 

@@ -22,7 +22,8 @@ shardvault_fuse_ring *shardvault_fuse_ring_open(int fuse_fd, uint16_t qid, size_
 /// Registers the entry on the first call, else commits the reply stored since the last call;
 /// then waits for the next request. Returns its length and sets `*request` to it, laid out as
 /// read(2) of /dev/fuse delivers it (valid until the next call); or -errno: -EAGAIN before the
-/// connection is initialized, -ENOTCONN once the kernel tore the queue down.
+/// connection is initialized, -ENOTCONN once the kernel tore the queue down, -EPROTO for a
+/// request whose sizes do not add up (the next call answers it with EIO).
 ssize_t shardvault_fuse_ring_next(shardvault_fuse_ring *ring, void **request);
 
 /// Stores a reply as libfuse writes it to /dev/fuse (fuse_out_header, then the arguments), to
