@@ -7,7 +7,7 @@ import VaultCrypto
 final class NameScratch {
     private static let slot = ThreadLocalSlot { NameScratch() }
 
-    private var bytes = [UInt8](repeating: 0, count: NameCipher.maximumSealedBytes)
+    private var bytes: [UInt8] = { var bytes = [UInt8](); bytes.reserveCapacity(NameCipher.maximumSealedBytes); return bytes }()
 
     /// Seals `name` for `parent` into the calling thread's buffer and gives `body` the key to
     /// probe with. The key must not outlive `body` (it would make the next seal copy).
@@ -25,20 +25,19 @@ final class NameScratch {
     private static func withSealed<Result>(_ seal: (UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int,
                                            _ body: (SealedName) throws(VaultError) -> Result) throws(VaultError) -> Result {
         let scratch = slot.current
-        if scratch.bytes.count < NameCipher.maximumSealedBytes {
-            scratch.bytes.append(contentsOf: repeatElement(0, count: NameCipher.maximumSealedBytes - scratch.bytes.count))
-        }
         var failure: CryptoError?
-        let count = scratch.bytes.withUnsafeMutableBytes { output -> Int in
+        // Sealed on the stack, then copied into the kept capacity: growing the array to full
+        // size with zeros and trimming it again cost more than the copy.
+        withUnsafeTemporaryAllocation(byteCount: NameCipher.maximumSealedBytes, alignment: 16) { output in
             do throws(CryptoError) {
-                return try seal(output)
+                let count = try seal(output)
+                scratch.bytes.removeAll(keepingCapacity: true)
+                scratch.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: output[..<count]))
             } catch {
                 failure = error
-                return 0
             }
         }
         if let failure { throw VaultError(failure) }
-        scratch.bytes.removeLast(scratch.bytes.count - count)  // keeps the capacity
         return try body(SealedName(scratch.bytes))
     }
 }

@@ -28,6 +28,12 @@ public typealias Timestamp = Int64
 public struct SealedName: Hashable, Sendable {
     public var bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// All bytes in one call: the synthesized hash feeds the hasher a byte at a time, which
+    /// was a visible part of every lookup and create (each probes the directory map).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// The attributes `getattr` reports.
