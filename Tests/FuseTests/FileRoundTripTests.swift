@@ -19,10 +19,14 @@ import Testing
 
         let mtime = timespec(tv_sec: 1_600_000_000, tv_nsec: 123_456_789)
         let contents = (0 ..< Self.fileCount).map { index in (0 ..< 3000 + index * 111).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) } }
+        var tickCrossings = 0
         for (index, bytes) in contents.enumerated() {
+            let tickBefore = Self.coarseClock()
             let descriptor = open(vault.path("f\(index)"), O_CREAT | O_EXCL | O_WRONLY, 0o644)
             try #require(descriptor >= 0, "create f\(index): errno \(errno)")
             #expect(write(descriptor, bytes, bytes.count) == bytes.count)
+            let tickAfter = Self.coarseClock()
+            if tickAfter.tv_sec != tickBefore.tv_sec || tickAfter.tv_nsec != tickBefore.tv_nsec { tickCrossings += 1 }
             #expect(futimens(descriptor, [mtime, mtime]) == 0)
             #expect(close(descriptor) == 0)
         }
@@ -35,8 +39,10 @@ import Testing
         let files = Self.fileCount
         print("round trips of \(files) tar-style files, FLUSH \(skipsFlush ? "skipped" : "sent"): \(counts)")
         #expect(counts["CREATE"] == files, "\(counts)")
-        // One SETATTR per file is the futimens; a few more when a write crossed a clock tick.
-        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] < files + files / 2, "\(counts)")
+        // One SETATTR per file is the futimens; one more for a file whose write landed a clock
+        // tick after its create (a loaded machine makes that common, so they are counted).
+        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] <= files + tickCrossings + 2,
+                "\(tickCrossings) creates and writes a tick apart: \(counts)")
         #expect(counts["GETXATTR", default: 0] <= files, "security.capability once per inode: \(counts)")
         if skipsFlush {
             #expect(counts["FLUSH", default: 0] <= 1, "\(counts)")
@@ -52,6 +58,13 @@ import Testing
             #expect(stat(vault.path("f\(index)"), &status) == 0)
             #expect(status.st_mtim.tv_sec == mtime.tv_sec && status.st_mtim.tv_nsec == mtime.tv_nsec, "f\(index)")
         }
+    }
+
+    /// The clock the kernel stamps writes with and the vault stamps new nodes with.
+    static func coarseClock() -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        return now
     }
 
     /// "shardvault: FUSE requests: LOOKUP 3, CREATE 2" → ["LOOKUP": 3, "CREATE": 2].
