@@ -34,7 +34,8 @@ final class RingQueues: @unchecked Sendable {
     // workers were started.
     private var session: OpaquePointer?
     private var started = false
-    private let live = Atomic<Int>(0)
+    /// Entered before each worker thread starts, left when it ends.
+    private let workers = DispatchGroup()
 
     init(payloadSize: Int) {
         self.payloadSize = payloadSize
@@ -58,9 +59,9 @@ final class RingQueues: @unchecked Sendable {
         for queue in 0 ..< queues {
             for _ in 0 ..< Self.workersPerQueue(queues: queues) {
                 let worker = RingWorker(queue: UInt16(queue), device: device, payloadSize: payloadSize)
+                workers.enter()
                 let thread = Thread { [self] in
-                    live.add(1, ordering: .relaxed)
-                    defer { live.subtract(1, ordering: .relaxed) }
+                    defer { workers.leave() }
                     worker.run(session: OpaquePointer(bitPattern: sessionAddress)!, queues: self, inspect: inspect)
                 }
                 thread.name = "shardvault-ring-\(queue)"
@@ -72,8 +73,7 @@ final class RingQueues: @unchecked Sendable {
     /// Waits (at most `timeout` seconds) for the workers, which end when the kernel tears
     /// the queues down at unmount; the session must outlive them.
     func waitForWorkers(timeout: Double = 5) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while live.load(ordering: .relaxed) > 0 && Date() < deadline { usleep(2000) }
+        _ = workers.wait(timeout: .now() + timeout)
     }
 
     func expectReply(_ unique: UInt64, from worker: RingWorker) {

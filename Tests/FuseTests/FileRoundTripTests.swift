@@ -39,9 +39,10 @@ import Testing
         let files = Self.fileCount
         print("round trips of \(files) tar-style files, FLUSH \(skipsFlush ? "skipped" : "sent"): \(counts)")
         #expect(counts["CREATE"] == files, "\(counts)")
-        // One SETATTR per file is the futimens; one more for a file whose write landed a clock
-        // tick after its create (a loaded machine makes that common, so they are counted).
-        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] <= files + tickCrossings + 2,
+        // One SETATTR per file is the futimens; a few more when a write crossed a clock tick,
+        // and one more per file whose create and write the test saw a tick apart (a loaded
+        // machine makes that common).
+        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] < files + files / 2 + tickCrossings,
                 "\(tickCrossings) creates and writes a tick apart: \(counts)")
         #expect(counts["GETXATTR", default: 0] <= files, "security.capability once per inode: \(counts)")
         if skipsFlush {

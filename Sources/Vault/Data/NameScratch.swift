@@ -7,7 +7,11 @@ import VaultCrypto
 final class NameScratch {
     private static let slot = ThreadLocalSlot { NameScratch() }
 
-    private var bytes: [UInt8] = { var bytes = [UInt8](); bytes.reserveCapacity(NameCipher.maximumSealedBytes); return bytes }()
+    private var bytes: [UInt8] = []
+
+    private init() {
+        bytes.reserveCapacity(NameCipher.maximumSealedBytes)
+    }
 
     /// Seals `name` for `parent` into the calling thread's buffer and gives `body` the key to
     /// probe with. The key must not outlive `body` (it would make the next seal copy).
