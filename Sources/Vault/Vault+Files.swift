@@ -121,6 +121,7 @@ extension Vault {
             }
             dirty.bytes.baseAddress!.advanced(by: local.lowerBound)
                 .copyMemory(from: bytes.baseAddress!.advanced(by: consumed), byteCount: local.count)
+            dirty.markWritten(local)
             consumed += local.count
             file.size = max(file.size, UInt64(index * OpenFile.blockSize + local.upperBound))
             // The kernel's writeback sends a block's pages out of order from several threads:

@@ -36,6 +36,38 @@ import Testing
         #expect(try fixture.contents(inode) == bytes)
     }
 
+    /// An S3 body arrives in reads of any length, so a write often ends inside a block's last
+    /// chunk. Loading that chunk did not make the block complete: the rest of the chunk was
+    /// still to come, and sealing then left it a second, partial dirty block held until the
+    /// file was closed and sealed again after reading the first back.
+    @Test func writesEndingInsideTheLastChunkDoNotSealTheBlockEarly() throws {
+        let fixture = try VaultFixture(k: 2, m: 1)
+        let vault = fixture.vault!
+        let (inode, _) = try vault.mknod(root, "uploaded", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let blocks = 4
+        let bytes = pattern(blocks * Self.block + 12345, 9)
+        var cuts = [0]
+        for block in 1 ... blocks { cuts += [block * Self.block - 75_000, block * Self.block - 5000] }
+        cuts.append(bytes.count)
+        let handle = try vault.open(inode)
+        let file = try #require(vault.openFiles.file(inode))
+        var mostBuffered = 0
+        for (start, end) in zip(cuts, cuts.dropFirst()) {
+            try write(vault, handle, bytes, start ..< end)
+            file.lock.lock()
+            mostBuffered = max(mostBuffered, file.dirtyBlocks.count)
+            file.lock.unlock()
+        }
+        try vault.fsync(handle)
+        let counters = vault.blocks.counters
+        #expect(counters.blocksWritten == blocks + 1, "each block sealed once")
+        #expect(counters.objectFetches == 0, "nothing read back")
+        #expect(mostBuffered <= 2, "only the block being written and the next stay buffered")
+        try vault.release(handle)
+        try fixture.reopen()
+        #expect(try fixture.contents(inode) == bytes)
+    }
+
     /// Memory stays bounded: past `maximumIncompleteDirtyBlocks`, a write reaching a block's
     /// end seals it as before, reading the rest from the stored block.
     @Test func manyIncompleteBlocksAreSealedWhenTheirEndArrives() throws {

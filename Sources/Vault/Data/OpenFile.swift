@@ -1,4 +1,3 @@
-import Buffers
 import Foundation
 import VolumePool
 
@@ -6,7 +5,7 @@ import VolumePool
 ///
 /// Writes land in per-block plaintext buffers; only the 32 KiB chunks a write covers
 /// partially are first read from the stored block (read-modify-write touches no more). A
-/// block is sealed — encrypted, erasure-coded, written — once every chunk of it is written
+/// block is sealed — encrypted, erasure-coded, written — once writes have covered all of it
 /// (or, when the file holds many dirty blocks, when a write reaches its end), and every
 /// dirty block on flush. Reads see buffered bytes first, then stored blocks.
 final class OpenFile: @unchecked Sendable {
@@ -72,40 +71,4 @@ final class OpenFile: @unchecked Sendable {
             return (index, lower ..< upper)
         }
     }
-}
-
-/// A block being modified in memory. Touched under its file's lock, or — once handed to a
-/// background seal — only read, by that seal and by readers holding the lock.
-final class DirtyBlock: @unchecked Sendable {
-    let buffer: PooledBuffer
-    /// Chunks whose bytes in `buffer` are current (written, or loaded from the stored block).
-    private(set) var loaded = ChunkSet()
-
-    init() {
-        buffer = SizeClassPool.shared.take(capacity: OpenFile.blockSize)
-    }
-
-    func isLoaded(_ chunk: Int) -> Bool { loaded.contains(chunk) }
-    func markLoaded(_ chunk: Int) { loaded.insert(chunk) }
-    /// Every chunk of the block is current: sealing it needs nothing from the stored block.
-    var isComplete: Bool { loaded.count == OpenFile.chunksPerBlock }
-
-    var bytes: UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: OpenFile.blockSize)
-    }
-}
-
-/// A set of chunk indices within a block (128 chunks of 32 KiB in 4 MiB).
-struct ChunkSet {
-    private var words: (UInt64, UInt64) = (0, 0)
-
-    func contains(_ chunk: Int) -> Bool {
-        chunk < 64 ? words.0 & (1 << UInt64(chunk)) != 0 : words.1 & (1 << UInt64(chunk - 64)) != 0
-    }
-
-    mutating func insert(_ chunk: Int) {
-        if chunk < 64 { words.0 |= 1 << UInt64(chunk) } else { words.1 |= 1 << UInt64(chunk - 64) }
-    }
-
-    var count: Int { words.0.nonzeroBitCount + words.1.nonzeroBitCount }
 }
