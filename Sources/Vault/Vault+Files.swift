@@ -128,10 +128,18 @@ extension Vault {
             // sealing a block when its end arrives sealed it with chunks still to come, which
             // then read it back and sealed it again (about ten blocks of a streamed 512 MiB
             // file, a quarter of the daemon's CPU in that write).
-            if dirty.isComplete
-                || (local.upperBound == OpenFile.blockSize && file.dirtyBlocks.count > OpenFile.maximumIncompleteDirtyBlocks) {
-                try sealInBackground(file, block: index)
-            }
+            if dirty.isComplete { try sealInBackground(file, block: index) }
+        }
+        try sealOldestWhileOverBound(file)
+    }
+
+    /// Keeps a file's buffered blocks within `maximumIncompleteDirtyBlocks`: past it, the
+    /// lowest-numbered dirty block is sealed as it is, what it lacks read from the stored
+    /// block. Waiting for a write to reach a block's end, as this once did, left a random
+    /// writer over a large file buffering every block it touched until close.
+    private func sealOldestWhileOverBound(_ file: OpenFile) throws(VaultError) {
+        while file.dirtyBlocks.count > OpenFile.maximumIncompleteDirtyBlocks, let oldest = file.dirtyBlocks.keys.min() {
+            try sealInBackground(file, block: oldest)
         }
     }
 

@@ -6,7 +6,7 @@ import VolumePool
 /// Writes land in per-block plaintext buffers; only the 32 KiB chunks a write covers
 /// partially are first read from the stored block (read-modify-write touches no more). A
 /// block is sealed — encrypted, erasure-coded, written — once writes have covered all of it
-/// (or, when the file holds many dirty blocks, when a write reaches its end), and every
+/// (or, when the file holds too many dirty blocks, the lowest-numbered first), and every
 /// dirty block on flush. Reads see buffered bytes first, then stored blocks.
 final class OpenFile: @unchecked Sendable {
     static let blockSize = BlockStore.blockSize
@@ -19,8 +19,8 @@ final class OpenFile: @unchecked Sendable {
     let lock = NSCondition()
     /// Most full blocks being sealed in the background at once; a writer past it waits.
     static let maximumSealsInFlight = 3
-    /// Dirty blocks a file may hold before a write reaching a block's end seals it although
-    /// some of its chunks were never written (they are then read from the stored block).
+    /// Dirty blocks a file may hold; past it the lowest-numbered one is sealed although parts
+    /// of it were never written (they are then read from the stored block).
     static let maximumIncompleteDirtyBlocks = 32
     var handleCount = 0
     /// Logical size, including writes not yet flushed.
