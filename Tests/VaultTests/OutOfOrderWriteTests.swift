@@ -98,7 +98,7 @@ import Testing
 
     /// Memory stays bounded: past `maximumIncompleteDirtyBlocks`, the lowest-numbered dirty
     /// block is sealed, the rest read from the stored block.
-    @Test func manyIncompleteBlocksAreSealedWhenTheirEndArrives() throws {
+    @Test func blocksWrittenOnlyAtTheirEndsStayWithinTheBound() throws {
         let fixture = try VaultFixture(k: 2, m: 1)
         let vault = fixture.vault!
         let (inode, _) = try vault.mknod(root, "sparse", kind: .regular, permissions: 0o644, uid: 0, gid: 0)

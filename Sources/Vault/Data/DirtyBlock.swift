@@ -14,7 +14,7 @@ import Buffers
 /// first back — a tenth of a 1 GiB PUT's blocks, and 100 MiB of the daemon's memory.
 final class DirtyBlock: @unchecked Sendable {
     let buffer: PooledBuffer
-    private(set) var loaded = ChunkSet()
+    private var loaded = ChunkSet()
     private var written = WrittenRanges()
 
     init() {
@@ -45,13 +45,11 @@ struct ChunkSet {
     mutating func insert(_ chunk: Int) {
         if chunk < 64 { words.0 |= 1 << UInt64(chunk) } else { words.1 |= 1 << UInt64(chunk - 64) }
     }
-
-    var count: Int { words.0.nonzeroBitCount + words.1.nonzeroBitCount }
 }
 
 /// Byte ranges, kept sorted and merged (touching ranges become one). A sequential writer
 /// keeps one range; the kernel's out-of-order writeback a few, which merge as gaps fill.
-struct WrittenRanges: Equatable {
+struct WrittenRanges {
     private(set) var ranges: [Range<Int>] = []
 
     mutating func insert(_ range: Range<Int>) {
