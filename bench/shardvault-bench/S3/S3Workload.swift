@@ -19,6 +19,10 @@ final class S3Workload {
     /// Operation keys ("put.1MiB") in the order first measured, for the table's row order.
     private var operations: [String] = []
     private var units: [String: String] = [:]
+    /// Peak RSS growth of ShardVault's daemon during a PUT or GET sample, by operation key
+    /// ("put.1GiB"), the largest over the iterations; objects from `watchedObjectBytes` on.
+    private var residentGrowth: [String: Int] = [:]
+    private static let watchedObjectBytes = 64 << 20
 
     init(settings: S3Settings, driver: S3Driver, reporter: BenchReporter<S3Report>, servers: [S3RunningServer]) {
         self.settings = settings
@@ -53,8 +57,14 @@ final class S3Workload {
                 for server in rotated(iteration) {
                     let prefix = "object-\(humanBytes(size))/\(iteration)"
                     for operation in ["put", "get"] {
+                        let watch = server.kind == .shardvault && size >= Self.watchedObjectBytes
+                            ? ResidentMemoryWatch(pid: server.process.pid) : nil
                         try measure(server.kind, S3ResultName.throughput(server.kind, operation, size), unit: "MB/s",
                                     command("\(operation)", server.kind, prefix: prefix, size: size, count: count, clients: 1))
+                        if let growth = watch?.stop() {
+                            let key = "\(operation).\(humanBytes(size))"
+                            residentGrowth[key] = max(residentGrowth[key] ?? 0, growth)
+                        }
                     }
                     try attempt(server.kind, "delete") { try driver.send(command("delete", server.kind, prefix: prefix)) }
                 }
@@ -83,6 +93,16 @@ final class S3Workload {
             }
         }
         addMeasurements()
+        noteResidentGrowth()
+    }
+
+    private func noteResidentGrowth() {
+        guard failures[.shardvault] == nil, !residentGrowth.isEmpty else { return }
+        let rows = residentGrowth.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(($0.value + (1 << 20) - 1) >> 20) MiB" }
+        reporter.note("ShardVault daemon's peak RSS growth during each PUT and GET sample (largest over "
+                      + "\(settings.samples) iteration(s); the first GETs include the chunk cache filling up to its "
+                      + "bound; issue 5's bound: 64 MiB for a 5 GiB PUT or GET): " + rows.joined(separator: ", "))
     }
 
     /// The same bodies the S3 targets get, as files for nginx (object `i` of a size is file `i`).
