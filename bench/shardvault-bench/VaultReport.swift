@@ -72,15 +72,25 @@ extension Measurement {
     }
 }
 
-/// Resident memory of this process, from /proc/self/status.
+/// Resident memory of a process, from /proc/PID/status.
 struct ProcessMemory: Codable {
     /// VmRSS and VmHWM (peak resident), in bytes.
     var residentBytes: Int
     var peakResidentBytes: Int
 
+    /// This process's (zeros when /proc cannot be read).
     static func current() -> ProcessMemory {
+        read(process: "self") ?? ProcessMemory(residentBytes: 0, peakResidentBytes: 0)
+    }
+
+    /// Process `pid`'s, or nil when it cannot be read (gone, or no /proc).
+    static func of(_ pid: Int32) -> ProcessMemory? {
+        read(process: String(pid))
+    }
+
+    private static func read(process: String) -> ProcessMemory? {
         var memory = ProcessMemory(residentBytes: 0, peakResidentBytes: 0)
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return memory }
+        guard let status = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 2, let kilobytes = Int(fields[1]) else { continue }

@@ -1,43 +1,29 @@
 import Foundation
 
-/// Samples a process's resident memory (VmRSS) every 20 ms on a thread of its own, from its
-/// creation until `stop`, which returns how far above the level at creation it peaked. The
+/// How far a process's resident memory rose above its level at creation, until `stop`. The
 /// s3 mode reports this for ShardVault's large PUTs and GETs: issue 5 bounds the growth
 /// (64 MiB for a 5 GiB body), and `make test` checks it only with a debug build.
-final class ResidentMemoryWatch: @unchecked Sendable {
-    private let pid: Int32
+///
+/// The kernel keeps the peak itself: creating the watch resets the process's high-water mark
+/// (VmHWM) to its current resident size by writing 5 to /proc/PID/clear_refs, and `stop`
+/// reads how far the mark rose — no sampling, so no peak falls between two samples.
+struct ResidentMemoryWatch {
+    let pid: Int32
     private let baseline: Int
-    private let lock = NSLock()
-    private var running = true
-    private var peak: Int
-    private let finished = DispatchSemaphore(value: 0)
 
     init(pid: Int32) {
         self.pid = pid
-        baseline = Self.residentBytes(of: pid) ?? 0
-        peak = baseline
-        Thread.detachNewThread { [self] in
-            while lock.withLock({ running }) {
-                if let now = Self.residentBytes(of: pid) { lock.withLock { peak = max(peak, now) } }
-                usleep(20_000)
-            }
-            finished.signal()
+        let descriptor = open("/proc/\(pid)/clear_refs", O_WRONLY)
+        if descriptor >= 0 {
+            _ = write(descriptor, "5", 1)
+            close(descriptor)
         }
+        baseline = ProcessMemory.of(pid)?.residentBytes ?? 0
     }
 
-    /// Stops sampling; the peak growth in bytes (0 when the process could not be read).
+    /// The peak growth in bytes (0 when the process could not be read).
     func stop() -> Int {
-        lock.withLock { running = false }
-        finished.wait()
-        return lock.withLock { max(0, peak - baseline) }
-    }
-
-    static func residentBytes(of pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 2, let kibibytes = Int(fields[1]) { return kibibytes * 1024 }
-        }
-        return nil
+        guard let memory = ProcessMemory.of(pid) else { return 0 }
+        return max(0, memory.peakResidentBytes - baseline)
     }
 }
