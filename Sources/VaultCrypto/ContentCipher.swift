@@ -73,6 +73,12 @@ public final class ContentCipher: Sendable {
         return plaintextCount
     }
 
+    /// Fills `buffer` with random bytes, which cannot be told from sealed chunks: what pads a
+    /// pool object of compact chunks out to whole sealed chunks.
+    public func fillPadding(_ buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        try CryptoLibraries.fillRandom(buffer)
+    }
+
     /// The 22 bytes of associated data, written into stack memory (no heap).
     private func withAssociatedData<Value>(
         blockID: BlockID, index: UInt32,

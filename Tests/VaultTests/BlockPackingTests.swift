@@ -10,6 +10,19 @@ import VolumePool
 /// deleted — over a real 4+2 pool.
 @Suite struct BlockPackingTests {
     static let chunk = BlockStore.chunkSize
+    static let overhead = AEADAlgorithm.aes256GCM.overhead
+    static let sealedChunk = chunk + overhead
+
+    /// Bytes a compact member of `size` plaintext bytes takes in its pack.
+    static func compactLength(_ size: Int) -> Int {
+        size + (size + chunk - 1) / chunk * overhead
+    }
+
+    /// A pack's object length: its members rounded up to whole sealed chunks.
+    static func packLength(_ sizes: [Int]) -> Int {
+        let members = sizes.map(compactLength).reduce(0, +)
+        return (members + sealedChunk - 1) / sealedChunk * sealedChunk
+    }
 
     private func packedFixture(cacheBudget: Int = 0) throws -> BlockStoreFixture {
         try BlockStoreFixture(cacheBudget: cacheBudget, packsSmallBlocks: true)
@@ -21,13 +34,15 @@ import VolumePool
         let contents = sizes.enumerated().map { blockTestBytes($1, seed: UInt64($0)) }
         let blocks = try contents.map { try fixture.write($0) }
         #expect(Set(blocks.compactMap { $0.pack?.object }).count == 1, "one pack holds every small block")
-        #expect(blocks.map { $0.pack?.firstChunk } == [0, 1, 2, 3, 5])
+        let offsets = sizes.indices.map { index in UInt32(sizes[..<index].map(Self.compactLength).reduce(0, +)) }
+        #expect(blocks.map { $0.pack?.placement } == offsets.map { .compact(byteOffset: $0) }, "members follow each other byte by byte")
         #expect(try fixture.pool.list().isEmpty, "the open pack is still in memory")
         for (block, bytes) in zip(blocks, contents) {
             #expect(try fixture.readAll(block) == bytes, "read from the unwritten pack, \(bytes.count) bytes")
         }
         try fixture.store.syncIfNeeded()
         #expect(try fixture.pool.list() == [blocks[0].pack!.object])
+        #expect(try fixture.pool.head(blocks[0].pack!.object).length == Self.packLength(sizes))
         #expect(fixture.store.unwrittenPacks == 0)
         for (block, bytes) in zip(blocks, contents) {
             #expect(try fixture.readAll(block) == bytes, "read from the pool, \(bytes.count) bytes")
@@ -50,10 +65,11 @@ import VolumePool
     /// an S3 writer's stay in it; a pack skips it only when all its members' writers do.
     @Test func aPackSkipsThePageCacheOnlyIfEveryMemberDoes() throws {
         let written = Mutex<[ShardCaching]>([])
-        let packer = BlockPacker(sealedChunkSize: Self.chunk + AEADAlgorithm.aes256GCM.overhead,
-                                 put: { _, _, caching in written.withLock { $0.append(caching) } }, delete: { _ in })
+        let packer = BlockPacker(sealedChunkSize: Self.sealedChunk,
+                                 put: { _, _, caching in written.withLock { $0.append(caching) } }, delete: { _ in },
+                                 fillPadding: { $0.initializeMemory(as: UInt8.self, repeating: 0) })
         func append(_ caching: ShardCaching) throws {
-            _ = try packer.append(chunkCount: 1, caching: caching) { $0.initializeMemory(as: UInt8.self, repeating: 1) }
+            _ = try packer.append(byteCount: 100, caching: caching) { $0.initializeMemory(as: UInt8.self, repeating: 1) }
         }
         try append(.bypass)
         try append(.bypass)
@@ -67,16 +83,16 @@ import VolumePool
 
     @Test func aFullPackIsWrittenByTheWriterThatFindsItFull() throws {
         let fixture = try packedFixture()
-        let perPack = BlockPacker.packCapacity / (Self.chunk + AEADAlgorithm.aes256GCM.overhead)
-        let blocks = try (0 ... perPack).map { try fixture.write(blockTestBytes(700, seed: UInt64($0))) }
+        let perPack = BlockPacker.packCapacity / Self.sealedChunk
+        let blocks = try (0 ... perPack).map { try fixture.write(blockTestBytes(Self.chunk, seed: UInt64($0))) }
         let packs = blocks.map { $0.pack!.object }
         #expect(Set(packs.prefix(perPack)).count == 1 && packs[perPack] != packs[0], "the \(perPack + 1)th block starts a new pack")
         #expect(try fixture.pool.list() == [packs[0]], "the full pack is in the pool before any sync")
-        #expect(try fixture.pool.head(packs[0]).length == perPack * (Self.chunk + AEADAlgorithm.aes256GCM.overhead))
+        #expect(try fixture.pool.head(packs[0]).length == perPack * Self.sealedChunk)
         try fixture.store.syncIfNeeded()
         #expect(Set(try fixture.pool.list()) == Set(packs))
         for (index, block) in blocks.enumerated() {
-            #expect(try fixture.readAll(block) == blockTestBytes(700, seed: UInt64(index)))
+            #expect(try fixture.readAll(block) == blockTestBytes(Self.chunk, seed: UInt64(index)))
         }
     }
 
@@ -140,7 +156,7 @@ import VolumePool
         let second = try fixture.write(blockTestBytes(100, seed: 2))
         try fixture.store.syncIfNeeded()
         let pack = first.pack!.object
-        let sealed = Self.chunk + AEADAlgorithm.aes256GCM.overhead
+        let sealed = Self.compactLength(100)
         try fixture.rewriteObject(pack) { bytes in
             let firstChunk = Array(bytes[0 ..< sealed])
             bytes.replaceSubrange(0 ..< sealed, with: bytes[sealed ..< 2 * sealed])
@@ -155,7 +171,8 @@ import VolumePool
         let first = try fixture.write(blockTestBytes(100, seed: 1))
         let second = try fixture.write(blockTestBytes(100, seed: 2))
         try fixture.store.syncIfNeeded()
-        try fixture.rewriteObject(first.pack!.object) { bytes in bytes.removeLast(10) }
+        // Cut inside the second member: the first still reads, the second does not.
+        try fixture.rewriteObject(first.pack!.object) { bytes in bytes.removeLast(bytes.count - Self.compactLength(100) - 50) }
         #expect(try fixture.readAll(first) == blockTestBytes(100, seed: 1))
         expectBlockError(.io) { _ = try fixture.readAll(second) }
     }
@@ -176,5 +193,79 @@ import VolumePool
         #expect(fixture.store.unwrittenPacks == 0)
         #expect(try fixture.pool.list() == [block.pack!.object])
         #expect(try fixture.readAll(block) == bytes)
+    }
+
+    /// Every size around the chunk boundaries, read whole and in part, from the open pack and
+    /// from the pool: the compact tail is exactly as long as its plaintext plus the AEAD's
+    /// overhead, and nothing of a neighbour leaks into a member.
+    @Test func compactMembersRoundTripAtEverySize() throws {
+        let fixture = try packedFixture(cacheBudget: 0)
+        let sizes = [1, 2, 27, 28, 100, 4095, 4096, 32_767, 32_768, 32_769, 40_000, 65_535, 65_536]
+        let contents = sizes.enumerated().map { blockTestBytes($1, seed: 100 + UInt64($0)) }
+        let blocks = try contents.map { try fixture.write($0) }
+        func checkReads(_ when: String) throws {
+            for (block, bytes) in zip(blocks, contents) {
+                #expect(try fixture.readAll(block) == bytes, "\(bytes.count) bytes, \(when)")
+                let tail = max(0, bytes.count - Self.chunk - 10) ..< bytes.count
+                #expect(try fixture.read(block, tail) == Array(bytes[tail]), "last bytes of \(bytes.count), \(when)")
+            }
+        }
+        try checkReads("from memory")
+        try fixture.store.syncIfNeeded()
+        let pack = try #require(blocks[0].pack?.object)
+        #expect(try fixture.pool.head(pack).length == Self.packLength(sizes))
+        try checkReads("from the pool")
+    }
+
+    /// I1: a pack is padded to whole sealed chunks with random bytes, so a lone small file's
+    /// pack shows only its chunk-rounded size, and no run of zeros marks where members end.
+    @Test func aPackIsPaddedToWholeChunksWithRandomBytes() throws {
+        let fixture = try packedFixture()
+        var paddings: [[UInt8]] = []
+        for seed in 0 ..< 2 {
+            let block = try fixture.write(blockTestBytes(100, seed: UInt64(seed)))
+            try fixture.store.syncIfNeeded()  // one pack per member
+            let stored = try fixture.pool.get(block.pack!.object)
+            #expect(stored.count == Self.sealedChunk, "a 100-byte member's pack is one sealed chunk long")
+            let padding = Array(stored[Self.compactLength(100)...])
+            #expect(padding.filter { $0 == 0 }.count < padding.count / 64, "the padding is not zeros")
+            paddings.append(padding)
+        }
+        #expect(paddings[0] != paddings[1], "each pack gets fresh padding")
+    }
+
+    /// Vaults written before compact members hold chunk-aligned ones (every chunk padded, the
+    /// member located by chunk number): they still read, whole and in part.
+    @Test func chunkAlignedMembersOfEarlierVaultsStillRead() throws {
+        let fixture = try packedFixture()
+        let sizes = [5000, 40_000]
+        let contents = sizes.enumerated().map { blockTestBytes($1, seed: 7 + UInt64($0)) }
+        let ids = sizes.map { _ in ObjectID.random() }
+        var pack = [UInt8](repeating: 0, count: 3 * Self.sealedChunk)
+        var chunkNumber = 0
+        for (bytes, id) in zip(contents, ids) {
+            for (index, start) in stride(from: 0, to: bytes.count, by: Self.chunk).enumerated() {
+                var padded = Array(bytes[start ..< min(bytes.count, start + Self.chunk)])
+                padded += [UInt8](repeating: 0, count: Self.chunk - padded.count)
+                let offset = chunkNumber * Self.sealedChunk
+                _ = try padded.withUnsafeBytes { plaintext in
+                    try pack.withUnsafeMutableBytes { output in
+                        try fixture.cipher.sealChunk(plaintext: plaintext, blockID: id.blockID, index: UInt32(index),
+                                                     into: UnsafeMutableRawBufferPointer(rebasing: output[offset ..< offset + Self.sealedChunk]))
+                    }
+                }
+                chunkNumber += 1
+            }
+        }
+        let packID = ObjectID.random()
+        try fixture.pool.put(packID, bytes: pack)
+        let blocks = zip(ids, sizes).enumerated().map { index, member in
+            BlockReference(id: member.0, length: UInt32(member.1),
+                           pack: PackLocation(object: packID, placement: .chunkAligned(firstChunk: UInt32(index))))
+        }
+        for (block, bytes) in zip(blocks, contents) {
+            #expect(try fixture.readAll(block) == bytes)
+            #expect(try fixture.read(block, 4000 ..< bytes.count) == Array(bytes[4000...]))
+        }
     }
 }

@@ -31,7 +31,9 @@ func everyRecordCase() -> [NamespaceRecord] {
 
     let block = BlockReference(id: ObjectID(high: .max, low: 42), length: .max)
     let packed = BlockReference(id: ObjectID(high: 7, low: 8), length: 65_536,
-                                pack: PackLocation(object: ObjectID(high: .max, low: 0), firstChunk: .max))
+                                pack: PackLocation(object: ObjectID(high: .max, low: 0), placement: .chunkAligned(firstChunk: .max)))
+    let compact = BlockReference(id: ObjectID(high: 9, low: 10), length: 1,
+                                 pack: PackLocation(object: ObjectID(high: 0, low: .max), placement: .compact(byteOffset: .max)))
     var records: [NamespaceRecord] = [
         .create(creation), .create(directory), .create(symlink), .create(emptySymlink), .create(fifo),
         .link(inode: 7, parent: 1, name: name, time: -1),
@@ -40,9 +42,10 @@ func everyRecordCase() -> [NamespaceRecord] {
         .setBlock(inode: 3, index: 0, block: block, size: 4 << 20, time: 6),
         .setBlock(inode: .max, index: 1_000_000, block: nil, size: .max, time: .min),
         .setBlock(inode: 4, index: 0, block: packed, size: 65_536, time: 6),
+        .setBlock(inode: 4, index: 1, block: compact, size: 4 << 20 + 1, time: 6),
         .setContent(inode: 3, content: .inline([UInt8](repeating: 0xEE, count: 300)), size: 300, time: 5),
         .setContent(inode: 3, content: .blocks([]), size: 0, time: 5),
-        .setContent(inode: 3, content: .blocks([nil, block, nil, nil, BlockReference(id: .init(high: 0, low: 0), length: 0), packed]),
+        .setContent(inode: 3, content: .blocks([nil, block, nil, nil, BlockReference(id: .init(high: 0, low: 0), length: 0), packed, compact]),
                     size: .max, time: 5),
         .setXattr(inode: 3, name: "user.é✓", value: [], time: 6),
         .setXattr(inode: 3, name: "", value: [UInt8](repeating: 1, count: 200), time: 6),
@@ -87,17 +90,37 @@ func everyRecordCase() -> [NamespaceRecord] {
     @Test func documentedLayoutOfAnUnlink() {
         // docs/FORMAT-vault.md: version, count, tag 3, parent varint, name, time (8 LE).
         let bytes = NamespaceRecord.encodeRecords([.unlink(parent: 300, name: SealedName([0xAA, 0xBB]), time: 1)])
-        #expect(bytes == [2, 1, 3, 0xAC, 0x02, 2, 0xAA, 0xBB, 1, 0, 0, 0, 0, 0, 0, 0])
+        #expect(bytes == [3, 1, 3, 0xAC, 0x02, 2, 0xAA, 0xBB, 1, 0, 0, 0, 0, 0, 0, 0])
     }
 
     @Test func documentedLayoutOfAPackedBlockSlot() throws {
         // docs/FORMAT-vault.md, "Values": id, length with bit 32 set, pack id, first chunk.
         let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 5,
-                                   pack: PackLocation(object: ObjectID(high: 0, low: 2), firstChunk: 3))
+                                   pack: PackLocation(object: ObjectID(high: 0, low: 2), placement: .chunkAligned(firstChunk: 3)))
         let bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
         let id: (UInt8) -> [UInt8] = { [0, 0, 0, 0, 0, 0, 0, 0, $0, 0, 0, 0, 0, 0, 0, 0] }
-        #expect(bytes == [2, 1, 10, 9, 0, 1] + id(1) + [0x85, 0x80, 0x80, 0x80, 0x10] + id(2) + [3, 5] + [UInt8](repeating: 0, count: 8))
+        #expect(bytes == [3, 1, 10, 9, 0, 1] + id(1) + [0x85, 0x80, 0x80, 0x80, 0x10] + id(2) + [3, 5] + [UInt8](repeating: 0, count: 8))
         #expect(try NamespaceRecord.decodeRecords(bytes) == [.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+    }
+
+    @Test func documentedLayoutOfACompactBlockSlot() throws {
+        // docs/FORMAT-vault.md, "Values": id, length with bits 32 and 33 set, pack id, byte offset.
+        let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 5,
+                                   pack: PackLocation(object: ObjectID(high: 0, low: 2), placement: .compact(byteOffset: 300)))
+        let bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+        let id: (UInt8) -> [UInt8] = { [0, 0, 0, 0, 0, 0, 0, 0, $0, 0, 0, 0, 0, 0, 0, 0] }
+        #expect(bytes == [3, 1, 10, 9, 0, 1] + id(1) + [0x85, 0x80, 0x80, 0x80, 0x30] + id(2) + [0xAC, 0x02, 5]
+            + [UInt8](repeating: 0, count: 8))
+        #expect(try NamespaceRecord.decodeRecords(bytes) == [.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+    }
+
+    @Test func versionTwoBatchesReadTheirChunkAlignedMembers() throws {
+        // Written by builds before compact members: the same bytes under version 2.
+        let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 40_000,
+                                   pack: PackLocation(object: ObjectID(high: 0, low: 2), placement: .chunkAligned(firstChunk: 7)))
+        let records: [NamespaceRecord] = [.setBlock(inode: 9, index: 0, block: block, size: 40_000, time: 0)]
+        let versionTwo = [2] + NamespaceRecord.encodeRecords(records).dropFirst()
+        #expect(try NamespaceRecord.decodeRecords(versionTwo) == records)
     }
 
     @Test func versionOneBatchesStillDecode() throws {
@@ -111,17 +134,20 @@ func everyRecordCase() -> [NamespaceRecord] {
 
     @Test func unknownBitsInABlockLengthFieldAreRefused() {
         let block = BlockReference(id: ObjectID(high: 0, low: 1), length: 5)
-        var bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
+        let bytes = NamespaceRecord.encodeRecords([.setBlock(inode: 9, index: 0, block: block, size: 5, time: 0)])
         let lengthOffset = 6 + 16
         #expect(bytes[lengthOffset] == 5)
-        bytes.replaceSubrange(lengthOffset ... lengthOffset, with: [0x85, 0x80, 0x80, 0x80, 0x20])  // bit 33
-        expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords(bytes) }
+        for high: UInt8 in [0x20, 0x40] {  // bit 33 (compact) without bit 32 (packed); bit 34
+            var changed = bytes
+            changed.replaceSubrange(lengthOffset ... lengthOffset, with: [0x85, 0x80, 0x80, 0x80, high])
+            expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords(changed) }
+        }
     }
 
     @Test func unknownVersionTagsAndModesThrow() {
         let good = NamespaceRecord.encodeRecords([.release(inode: 5)])
-        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace record batch", found: 3, supported: 2) }) {
-            _ = try NamespaceRecord.decodeRecords([3] + good.dropFirst())
+        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace record batch", found: 4, supported: 3) }) {
+            _ = try NamespaceRecord.decodeRecords([4] + good.dropFirst())
         }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 0, 5]) }
         expectDecodingError(matching: isMalformed) { _ = try NamespaceRecord.decodeRecords([1, 1, 11, 5]) }

@@ -79,16 +79,18 @@ func makeSampleTree() throws -> Namespace {
 
     @Test func layoutStartsWithMagicAndVersion() throws {
         let bytes = Namespace(rootID: DirectoryID(high: 0, low: 0), time: 0).snapshot()
-        #expect(Array(bytes[0 ..< 7]) == Array("SVNS".utf8) + [2, 2, 1])  // magic, version, nextInode, count
+        #expect(Array(bytes[0 ..< 7]) == Array("SVNS".utf8) + [3, 2, 1])  // magic, version, nextInode, count
         expectDecodingError(matching: isMalformed) { _ = try Namespace(snapshot: [0x53, 0x56, 0x4E, 0x54] + bytes.dropFirst(4)) }
         var future = bytes
-        future[4] = 3
-        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace snapshot", found: 3, supported: 2) }) {
+        future[4] = 4
+        expectDecodingError(matching: { $0 == .unsupportedVersion(what: "namespace snapshot", found: 4, supported: 3) }) {
             _ = try Namespace(snapshot: future)
         }
-        var versionOne = bytes
-        versionOne[4] = 1  // earlier builds: the same layout without packed blocks
-        #expect(try Namespace(snapshot: versionOne).snapshot() == bytes)
+        for earlier: UInt8 in [1, 2] {  // earlier builds: the same layout without compact (1: any) packed blocks
+            var old = bytes
+            old[4] = earlier
+            #expect(try Namespace(snapshot: old).snapshot() == bytes)
+        }
     }
 
     @Test func everyTruncationThrows() throws {

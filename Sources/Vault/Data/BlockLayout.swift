@@ -1,38 +1,54 @@
 import VaultCrypto
 import VolumePool
 
-/// Where each sealed chunk of a block sits inside its pool object (format: docs/FORMAT-blocks.md,
-/// "Blocks (version 1)").
+/// Where each sealed chunk of a block sits, counted from the block's first byte in its pool
+/// object (format: docs/FORMAT-blocks.md).
 ///
-/// A block of `length` plaintext bytes is `chunkCount` chunks of `chunkSize` plaintext; the
-/// last one is zero-padded to a full chunk before sealing, so every sealed chunk has the same
-/// size and chunk i starts at `i × sealedChunkSize`. The padding is why the object length
-/// reveals only the chunk count, never the exact plaintext length, which lives in the
-/// (encrypted) metadata as `BlockReference.length`.
+/// A block of `length` plaintext bytes is `chunkCount` chunks of `chunkSize` plaintext. Every
+/// chunk but the last is full, so chunk i starts at `i × sealedChunkSize`. The last one is
+/// either zero-padded to a full chunk before sealing (a block of its own, whose object length
+/// then reveals only the chunk count; the exact length lives in the encrypted metadata as
+/// `BlockReference.length`) or, with `compactTail`, sealed at its own length (a compact
+/// member of a pack: the pack as a whole is padded instead, see `BlockPacker`).
 struct BlockLayout: Equatable, Sendable {
     /// Plaintext bytes per chunk (32 KiB).
     static let chunkSize = ContentCipher.chunkSize
 
     /// Plaintext bytes in the block.
     let length: Int
-    /// Bytes one sealed chunk occupies: a full chunk plus the AEAD's nonce and tag.
+    /// Bytes one sealed full chunk occupies: the chunk plus the AEAD's nonce and tag.
     let sealedChunkSize: Int
+    /// Whether the last chunk is sealed at its own length instead of padded to a full chunk.
+    let compactTail: Bool
 
-    init(length: Int, cipherOverhead: Int) {
+    init(length: Int, cipherOverhead: Int, compactTail: Bool = false) {
         precondition(length >= 0 && cipherOverhead >= 0, "negative block length or overhead")
         self.length = length
         self.sealedChunkSize = Self.chunkSize + cipherOverhead
+        self.compactTail = compactTail
     }
 
     /// Chunks in the block (0 for an empty block).
     var chunkCount: Int { (length + Self.chunkSize - 1) / Self.chunkSize }
 
-    /// Length of the pool object holding the block.
-    var storedLength: Int { chunkCount * sealedChunkSize }
+    /// Bytes the block's sealed chunks occupy in their pool object.
+    var storedLength: Int {
+        chunkCount == 0 ? 0 : (chunkCount - 1) * sealedChunkSize + sealedSize(ofChunk: chunkCount - 1)
+    }
 
     /// Plaintext bytes of chunk `index` that belong to the block (the rest is padding).
     func plaintextCount(ofChunk index: Int) -> Int {
         min(Self.chunkSize, length - index * Self.chunkSize)
+    }
+
+    /// Plaintext bytes sealed in chunk `index`: its own, or a full chunk's once padded.
+    func sealedPlaintextCount(ofChunk index: Int) -> Int {
+        compactTail ? plaintextCount(ofChunk: index) : Self.chunkSize
+    }
+
+    /// Bytes sealed chunk `index` occupies.
+    func sealedSize(ofChunk index: Int) -> Int {
+        sealedPlaintextCount(ofChunk: index) + (sealedChunkSize - Self.chunkSize)
     }
 
     /// Plaintext range of the block that chunk `index` covers.
@@ -47,9 +63,11 @@ struct BlockLayout: Equatable, Sendable {
         return range.lowerBound / Self.chunkSize ..< (range.upperBound - 1) / Self.chunkSize + 1
     }
 
-    /// Byte range of the pool object holding the sealed chunks `chunks`.
+    /// Byte range, from the block's first byte, of the sealed chunks `chunks`.
     func storedRange(ofChunks chunks: Range<Int>) -> Range<Int> {
-        chunks.lowerBound * sealedChunkSize ..< chunks.upperBound * sealedChunkSize
+        let end = chunks.isEmpty || chunks.upperBound < chunkCount
+            ? chunks.upperBound * sealedChunkSize : storedLength
+        return chunks.lowerBound * sealedChunkSize ..< end
     }
 }
 

@@ -10,6 +10,13 @@ import VolumePool
 /// the kernel tree spent most of the daemon's CPU there; a pack makes that one set of shard
 /// files per ~60 small blocks.
 ///
+/// Members are **compact**: each block's sealed chunks follow the previous block's at the next
+/// byte, its last chunk sealed at its own length, so a 5 KiB file takes 5 KiB and 28 bytes of
+/// the pack, not a padded 32 KiB chunk. The pack as a whole is padded with random bytes to
+/// whole sealed chunks when written: its object length reveals no more than a block of its own
+/// would (a lone small file's exact size stays hidden), and random padding cannot be told from
+/// ciphertext.
+///
 /// Lifecycle of a pack:
 /// - **open**: blocks are sealed into its buffer (under the lock) until the next would not fit;
 /// - **full**: the next block did not fit; the writer that found it full writes it at once
@@ -24,7 +31,7 @@ import VolumePool
 final class BlockPacker: @unchecked Sendable {
     /// Plaintext bytes of the largest block that is packed (two chunks).
     static let largestPackedBlock = 64 * 1024
-    /// Bytes of sealed chunks a pack holds at most (one 2 MiB pool buffer).
+    /// Bytes of a pack's buffer (one 2 MiB pool buffer).
     static let packCapacity = 2 << 20
 
     /// Writes a pack's bytes as a pool object (not durable until the pool is synced), kept in
@@ -32,11 +39,15 @@ final class BlockPacker: @unchecked Sendable {
     typealias PutPack = @Sendable (ObjectID, UnsafeRawBufferPointer, ShardCaching) throws(VaultError) -> Void
     /// Removes a pack's pool object.
     typealias DeletePack = @Sendable (ObjectID) -> Void
+    /// Fills a pack's padding with bytes that cannot be told from ciphertext.
+    typealias FillPadding = @Sendable (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void
 
     let sealedChunkSize: Int
-    let chunksPerPack: Int
+    /// Bytes of members a pack holds at most: whole sealed chunks, so the padded pack fits its buffer.
+    let byteCapacity: Int
     private let put: PutPack
     private let delete: DeletePack
+    private let fillPadding: FillPadding
     private let lock = NSCondition()
     private var open: UnwrittenPack?
     /// Packs that filled up, not yet taken by a writer.
@@ -50,32 +61,34 @@ final class BlockPacker: @unchecked Sendable {
     /// Blocks referencing each pack, written or not, that nobody has released yet.
     private var liveMembers: [ObjectID: Int] = [:]
 
-    init(sealedChunkSize: Int, put: @escaping PutPack, delete: @escaping DeletePack) {
+    init(sealedChunkSize: Int, put: @escaping PutPack, delete: @escaping DeletePack, fillPadding: @escaping FillPadding) {
         self.sealedChunkSize = sealedChunkSize
         self.put = put
         self.delete = delete
-        self.chunksPerPack = Self.packCapacity / sealedChunkSize
-        precondition(chunksPerPack * BlockLayout.chunkSize >= Self.largestPackedBlock, "a pack must hold the largest packed block")
+        self.fillPadding = fillPadding
+        self.byteCapacity = Self.packCapacity / sealedChunkSize * sealedChunkSize
+        precondition(byteCapacity >= Self.largestPackedBlock / BlockLayout.chunkSize * sealedChunkSize,
+                     "a pack must hold the largest packed block")
     }
 
-    /// Reserves `chunkCount` consecutive chunks in the open pack, has `seal` fill them, and
-    /// counts the block as a live member. When the open pack has no room, it is set aside as
-    /// full (for `writeFullPacks`) and a new one is opened. The pack skips the page cache only
-    /// if every member's writer asked to (`caching`).
-    func append(chunkCount: Int, caching: ShardCaching,
+    /// Reserves the next `byteCount` bytes of the open pack, has `seal` fill them with a
+    /// block's sealed chunks, and counts the block as a live member. When the open pack has no
+    /// room, it is set aside as full (for `writeFullPacks`) and a new one is opened. The pack
+    /// skips the page cache only if every member's writer asked to (`caching`).
+    func append(byteCount: Int, caching: ShardCaching,
                 seal: (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void) throws(VaultError) -> PackLocation {
-        precondition(chunkCount > 0 && chunkCount <= chunksPerPack, "a packed block has 1…\(chunksPerPack) chunks")
+        precondition(byteCount > 0 && byteCount <= byteCapacity, "a packed block takes 1…\(byteCapacity) bytes")
         lock.lock()
         defer { lock.unlock() }
-        if let current = open, current.chunkCount + chunkCount > chunksPerPack {
+        if let current = open, current.usedBytes + byteCount > byteCapacity {
             full.append(current)
             open = nil
         }
         let pack = open ?? startPack()
-        let start = pack.chunkCount * sealedChunkSize
-        try seal(UnsafeMutableRawBufferPointer(rebasing: pack.bytes[start ..< start + chunkCount * sealedChunkSize]))
-        let location = PackLocation(object: pack.id, firstChunk: UInt32(pack.chunkCount))
-        pack.chunkCount += chunkCount
+        let start = pack.usedBytes
+        try seal(UnsafeMutableRawBufferPointer(rebasing: pack.bytes[start ..< start + byteCount]))
+        let location = PackLocation(object: pack.id, placement: .compact(byteOffset: UInt32(start)))
+        pack.usedBytes += byteCount
         if caching == .keep { pack.caching = .keep }
         liveMembers[pack.id, default: 0] += 1
         return location
@@ -93,7 +106,7 @@ final class BlockPacker: @unchecked Sendable {
     /// kept for the next flush.
     func flush() throws(VaultError) {
         lock.lock()
-        if let current = open, current.chunkCount > 0 {
+        if let current = open, current.usedBytes > 0 {
             full.append(current)
             open = nil
         }
@@ -115,8 +128,8 @@ final class BlockPacker: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let unwrittenPack = unwritten[pack] else { return false }
-        guard range.upperBound <= unwrittenPack.chunkCount * sealedChunkSize else {
-            throw VaultError(.io, "pack \(pack.hex) holds \(unwrittenPack.chunkCount) chunks; bytes up to \(range.upperBound) asked")
+        guard range.upperBound <= unwrittenPack.usedBytes else {
+            throw VaultError(.io, "pack \(pack.hex) holds \(unwrittenPack.usedBytes) bytes; bytes up to \(range.upperBound) asked")
         }
         try body(UnsafeRawBufferPointer(rebasing: unwrittenPack.bytes[range]))
         return true
@@ -163,7 +176,7 @@ final class BlockPacker: @unchecked Sendable {
     // MARK: - Helpers
 
     private func startPack() -> UnwrittenPack {
-        let pack = UnwrittenPack(id: .random(), capacity: chunksPerPack * sealedChunkSize, sealedChunkSize: sealedChunkSize)
+        let pack = UnwrittenPack(id: .random(), capacity: Self.packCapacity, sealedChunkSize: sealedChunkSize)
         open = pack
         unwritten[pack.id] = pack
         return pack
@@ -195,7 +208,9 @@ final class BlockPacker: @unchecked Sendable {
     private func write(_ packs: [UnwrittenPack]) throws(VaultError) {
         var firstFailure: VaultError?
         for pack in packs {
-            let result = Result { () throws(VaultError) in try put(pack.id, pack.sealedBytes, pack.caching) }
+            let result = Result { () throws(VaultError) in
+                try put(pack.id, try pack.paddedToWholeChunks(fillPadding), pack.caching)
+            }
             lock.lock()
             writing -= 1
             var orphaned = false
@@ -215,14 +230,14 @@ final class BlockPacker: @unchecked Sendable {
     }
 }
 
-/// A pack still in memory: its sealed chunks, appended in order.
+/// A pack still in memory: its members' sealed chunks, appended in order.
 final class UnwrittenPack: @unchecked Sendable {
     let id: ObjectID
     private let buffer: PooledBuffer
     let bytes: UnsafeMutableRawBufferPointer
     private let sealedChunkSize: Int
-    /// Chunks appended so far (guarded by the packer's lock).
-    var chunkCount = 0
+    /// Bytes appended so far (guarded by the packer's lock).
+    var usedBytes = 0
     /// `.keep` once any member's writer wants its shards cached (guarded by the packer's lock).
     var caching = ShardCaching.bypass
 
@@ -233,8 +248,12 @@ final class UnwrittenPack: @unchecked Sendable {
         bytes = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: capacity)
     }
 
-    /// The chunks appended so far; read only once no more can be appended (full packs).
-    var sealedBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: bytes[0 ..< chunkCount * sealedChunkSize])
+    /// The members and, after them, `fill`'s padding up to a whole number of sealed chunks:
+    /// the bytes the pool stores. Called only once no more can be appended (full packs);
+    /// readers of members meanwhile never look past `usedBytes`.
+    func paddedToWholeChunks(_ fill: BlockPacker.FillPadding) throws(VaultError) -> UnsafeRawBufferPointer {
+        let padded = (usedBytes + sealedChunkSize - 1) / sealedChunkSize * sealedChunkSize
+        try fill(UnsafeMutableRawBufferPointer(rebasing: bytes[usedBytes ..< padded]))
+        return UnsafeRawBufferPointer(rebasing: bytes[0 ..< padded])
     }
 }

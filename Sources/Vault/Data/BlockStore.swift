@@ -73,7 +73,14 @@ public final class BlockStore: Sendable {
                     throw VaultError(poolFailure: error, context: "writing pack \(id.hex) of small blocks")
                 }
             },
-            delete: { id in _ = try? pool.delete(id) })
+            delete: { id in _ = try? pool.delete(id) },
+            fillPadding: { (padding) throws(VaultError) in
+                do {
+                    try cipher.fillPadding(padding)
+                } catch {
+                    throw VaultError(.io, "padding a pack of small blocks: \(error)")
+                }
+            })
     }
 
     public var counters: Statistics { statistics.withLock { $0 } }
@@ -93,10 +100,10 @@ public final class BlockStore: Sendable {
             throw VaultError(.invalidArgument, "a block holds at most \(Self.blockSize) bytes, \(plaintext.count) given")
         }
         let id = ObjectID.random()
-        let layout = layout(plaintext.count)
-        if !durable, packsSmallBlocks, layout.length > 0, layout.length <= BlockPacker.largestPackedBlock {
-            return try writePacked(plaintext, id: id, layout: layout, caching: caching)
+        if !durable, packsSmallBlocks, plaintext.count > 0, plaintext.count <= BlockPacker.largestPackedBlock {
+            return try writePacked(plaintext, id: id, layout: layout(plaintext.count, compactTail: true), caching: caching)
         }
+        let layout = layout(plaintext.count)
         try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
             var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                             staging: staging, paddedTail: paddedTail)
@@ -115,7 +122,7 @@ public final class BlockStore: Sendable {
     private func writePacked(_ plaintext: UnsafeRawBufferPointer, id: ObjectID, layout: BlockLayout,
                              caching: ShardCaching) throws(VaultError) -> BlockReference {
         let location = try withChunkBuffers { (staging, paddedTail) throws(VaultError) in
-            try packer.append(chunkCount: layout.chunkCount, caching: caching) { (destination) throws(VaultError) in
+            try packer.append(byteCount: layout.storedLength, caching: caching) { (destination) throws(VaultError) in
                 var source = ChunkSealingSource(plaintext: plaintext, layout: layout, cipher: cipher, blockID: id.blockID,
                                                 staging: staging, paddedTail: paddedTail)
                 do {
@@ -185,7 +192,7 @@ public final class BlockStore: Sendable {
         }
         guard !range.isEmpty, let destination = output.baseAddress else { return }
         prefetcher.waitUntilFetched(block.id)
-        let layout = layout(length)
+        let layout = layout(of: block)
         let chunks = layout.chunks(covering: range)
         // Fetched-ahead chunks live only in the cache: never fetch more than a quarter of it.
         let ahead = min(readahead, cache.byteBudget / 4)
@@ -221,7 +228,7 @@ public final class BlockStore: Sendable {
     /// follows, which fetches again and reports them; a read of the block meanwhile waits for
     /// the prefetch instead of fetching the same chunks twice.
     public func prefetch(_ block: BlockReference) {
-        let layout = layout(Int(block.length))
+        let layout = layout(of: block)
         guard layout.chunkCount > 0, !cache.contains(ChunkCache.Key(block: block.id, chunk: 0)) else { return }
         prefetcher.start(block.id) { [self] in
             withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) { unused in
@@ -250,7 +257,7 @@ public final class BlockStore: Sendable {
                        output: UnsafeMutableRawPointer) throws(VaultError) {
         let id = block.id
         let stored = layout.storedRange(ofChunks: chunks)
-        let packOffset = block.pack.map { Int($0.firstChunk) * layout.sealedChunkSize } ?? 0
+        let packOffset = block.pack?.byteOffset(sealedChunkSize: layout.sealedChunkSize) ?? 0
         let objectRange = stored.lowerBound + packOffset ..< stored.upperBound + packOffset
         let objectLength: Int?
         let chunksOpened: Int
@@ -332,8 +339,12 @@ public final class BlockStore: Sendable {
 
     // MARK: - Helpers
 
-    private func layout(_ plaintextLength: Int) -> BlockLayout {
-        BlockLayout(length: plaintextLength, cipherOverhead: cipher.overhead)
+    private func layout(_ plaintextLength: Int, compactTail: Bool = false) -> BlockLayout {
+        BlockLayout(length: plaintextLength, cipherOverhead: cipher.overhead, compactTail: compactTail)
+    }
+
+    private func layout(of block: BlockReference) -> BlockLayout {
+        layout(Int(block.length), compactTail: block.pack?.hasCompactTail ?? false)
     }
 
     /// Two chunk buffers from this thread's pool, held until `body` returns.

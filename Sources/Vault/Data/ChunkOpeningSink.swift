@@ -46,9 +46,12 @@ struct ChunkOpeningSink: ByteSink {
     var endsOnChunkBoundary: Bool { stagedCount == 0 }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
-        let sealedSize = layout.sealedChunkSize
         var offset = 0
         while offset < bytes.count {
+            guard nextChunk < layout.chunkCount else {
+                throw VaultError(.io, "reading block \(block.hex): \(bytes.count - offset) bytes past its last chunk")
+            }
+            let sealedSize = layout.sealedSize(ofChunk: nextChunk)
             if stagedCount == 0 && bytes.count - offset >= sealedSize {
                 try open(UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + sealedSize]))
                 offset += sealedSize
@@ -69,7 +72,7 @@ struct ChunkOpeningSink: ByteSink {
         let chunkRange = layout.plaintextRange(ofChunk: nextChunk)
         let wanted = chunkRange.clamped(to: requested)
         let destination = output + (wanted.lowerBound - requested.lowerBound)
-        // A chunk wanted whole and unpadded is decrypted straight to the caller: one copy less.
+        // A full chunk wanted whole is decrypted straight to the caller: one copy less.
         let direct = wanted.count == BlockLayout.chunkSize
         let target = direct
             ? UnsafeMutableRawBufferPointer(start: destination, count: BlockLayout.chunkSize)

@@ -22,15 +22,40 @@ public struct BlockReference: Equatable, Sendable {
     public var storageObject: ObjectID { pack?.object ?? id }
 }
 
-/// A packed block's place: the pack's pool object and the index of the block's first sealed
-/// chunk in it (its chunks are consecutive).
+/// A packed block's place: the pack's pool object and where the block's sealed chunks start
+/// in it (they are consecutive).
 public struct PackLocation: Equatable, Sendable {
     public var object: ObjectID
-    public var firstChunk: UInt32
+    public var placement: Placement
 
-    public init(object: ObjectID, firstChunk: UInt32) {
+    /// Version 3 members are compact; vaults written before keep their chunk-aligned members,
+    /// which stay readable.
+    public enum Placement: Equatable, Sendable {
+        /// Format 2: every chunk padded to a full sealed chunk; the first is the pack's chunk
+        /// number `firstChunk`.
+        case chunkAligned(firstChunk: UInt32)
+        /// Format 3: the last chunk sealed at its own length, the first starting at byte
+        /// `byteOffset` of the pack (docs/FORMAT-blocks.md, "Packed blocks").
+        case compact(byteOffset: UInt32)
+    }
+
+    public init(object: ObjectID, placement: Placement) {
         self.object = object
-        self.firstChunk = firstChunk
+        self.placement = placement
+    }
+
+    /// Whether the block's last chunk is sealed at its own length rather than padded.
+    public var hasCompactTail: Bool {
+        if case .compact = placement { return true }
+        return false
+    }
+
+    /// Byte offset of the block's first sealed chunk in the pack.
+    func byteOffset(sealedChunkSize: Int) -> Int {
+        switch placement {
+        case let .chunkAligned(firstChunk): Int(firstChunk) * sealedChunkSize
+        case let .compact(byteOffset): Int(byteOffset)
+        }
     }
 }
 

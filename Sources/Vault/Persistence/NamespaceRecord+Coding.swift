@@ -1,11 +1,12 @@
-/// Journal record encoding, version 2 (docs/FORMAT-vault.md, "Namespace records").
+/// Journal record encoding, version 3 (docs/FORMAT-vault.md, "Namespace records").
 ///
 /// A record is a tag byte (`RecordTag`) followed by that case's fields. Records travel in
 /// batches: the journal layer seals one batch per commit, so the version byte is per batch,
 /// not per record, and costs nothing on the many small records of a group commit.
 extension NamespaceRecord {
-    /// Version 2 added packed block references; version 1 batches read the same way.
-    public static let batchFormatVersion: UInt8 = 2
+    /// Version 2 added packed block references, version 3 compact ones; older batches read
+    /// the same way.
+    public static let batchFormatVersion: UInt8 = 3
 
     /// Version byte, record count (varint), then each record.
     public static func encodeRecords(_ records: [NamespaceRecord]) -> [UInt8] {

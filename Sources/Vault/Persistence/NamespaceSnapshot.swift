@@ -5,8 +5,9 @@
 enum NamespaceSnapshotFormat {
     /// "SVNS": tells a snapshot from any other plaintext the journal layer might hand us.
     static let magic: [UInt8] = [0x53, 0x56, 0x4E, 0x53]
-    /// Version 2 added packed block references; version 1 snapshots read the same way.
-    static let version: UInt8 = 2
+    /// Version 2 added packed block references, version 3 compact ones; older snapshots read
+    /// the same way.
+    static let version: UInt8 = 3
     /// Cookies 1 and 2 are "." and ".."; the first child cookie is 3, and cookie deltas
     /// are taken from this base.
     static let cookieBase: UInt64 = 2

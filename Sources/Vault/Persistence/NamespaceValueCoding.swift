@@ -32,13 +32,20 @@ extension BinaryWriter {
     }
 
     /// The id, then the length with bit 32 flagging a packed block, whose pack object id and
-    /// first chunk follow (version 2; a version-1 length never has bit 32 set).
+    /// place follow: bit 33 set, a byte offset (a compact member, version 3); clear, the index
+    /// of its first chunk (a chunk-aligned member, version 2). Version 1 never sets either.
     public mutating func writeBlockReference(_ block: BlockReference) {
         writeObjectID(block.id)
-        writeVarint(UInt64(block.length) | (block.pack == nil ? 0 : BlockReferenceFlag.packed))
+        var lengthAndFlags = UInt64(block.length)
         if let pack = block.pack {
-            writeObjectID(pack.object)
-            writeVarint(pack.firstChunk)
+            lengthAndFlags |= BlockReferenceFlag.packed | (pack.hasCompactTail ? BlockReferenceFlag.compact : 0)
+        }
+        writeVarint(lengthAndFlags)
+        guard let pack = block.pack else { return }
+        writeObjectID(pack.object)
+        switch pack.placement {
+        case let .chunkAligned(firstChunk): writeVarint(firstChunk)
+        case let .compact(byteOffset): writeVarint(byteOffset)
         }
     }
 
@@ -110,13 +117,19 @@ extension BinaryReader {
         let id = try readObjectID()
         let start = position
         let lengthAndFlags = try readVarint()
-        guard lengthAndFlags & ~(BlockReferenceFlag.packed | UInt64(UInt32.max)) == 0 else {
+        let known = BlockReferenceFlag.packed | BlockReferenceFlag.compact | UInt64(UInt32.max)
+        let packed = lengthAndFlags & BlockReferenceFlag.packed != 0
+        let compact = lengthAndFlags & BlockReferenceFlag.compact != 0
+        guard lengthAndFlags & ~known == 0, packed || !compact else {
             throw .malformed("block length field \(lengthAndFlags) at \(start) has unknown bits")
         }
         var block = BlockReference(id: id, length: UInt32(truncatingIfNeeded: lengthAndFlags))
-        if lengthAndFlags & BlockReferenceFlag.packed != 0 {
+        if packed {
             let pack = try readObjectID()
-            block.pack = PackLocation(object: pack, firstChunk: try readVarintUInt32("first chunk in pack"))
+            let placement: PackLocation.Placement = compact
+                ? .compact(byteOffset: try readVarintUInt32("byte offset in pack"))
+                : .chunkAligned(firstChunk: try readVarintUInt32("first chunk in pack"))
+            block.pack = PackLocation(object: pack, placement: placement)
         }
         return block
     }
@@ -179,4 +192,6 @@ enum AttributeChangeField {
 /// Flags carried above the 32 bits of a block reference's length field.
 enum BlockReferenceFlag {
     static let packed: UInt64 = 1 << 32
+    /// Only with `packed`: the member is compact and located by byte offset (version 3).
+    static let compact: UInt64 = 1 << 33
 }
