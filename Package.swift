@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Erasure", dependencies: ["CISAL", "CXXHash", "Buffers"], swiftSettings: strict),
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
-        .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "FuseDriver", dependencies: ["CFuse3", "CFuseRing", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "S3Server", dependencies: ["Vault", "VaultCrypto", "CLibCrypto", "CISAL",
                                                  .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
+#include <unistd.h>
 #include "CLinuxShims.h"
 
 _Static_assert(SHARDVAULT_POSIX_SPAWN_SETSID == POSIX_SPAWN_SETSID, "POSIX_SPAWN_SETSID differs from glibc's");
@@ -11,4 +14,14 @@ int shardvault_open_direct_for_writing(const char *path) {
 
 int shardvault_start_writeback(int fd, long long offset, long long count) {
     return sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE);
+}
+
+int shardvault_unpin_thread_once(void) {
+    // Thread-local: one system call pair per thread, not per work item.
+    static __thread int unpinned;
+    if (unpinned) return 0;
+    unpinned = 1;
+    cpu_set_t set;
+    if (sched_getaffinity(getpid(), sizeof set, &set) != 0) return -errno;
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
 }

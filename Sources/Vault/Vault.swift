@@ -18,7 +18,7 @@ public final class Vault: @unchecked Sendable {
     let openFiles = OpenFileTable()
     let inlineLimit: Int
     /// Runs the background seals of full blocks (see `write`).
-    let sealQueue = DispatchQueue(label: "shardvault.seal", attributes: .concurrent)
+    let sealQueue = UnpinnedWorkQueue(label: "shardvault.seal")
     /// Files closed with data still to seal (Vault+WriteBehind.swift).
     let writeBacks = WriteBackTracker()
     /// Why the vault refuses changes, when it does: with fewer than k+1 volumes no write can

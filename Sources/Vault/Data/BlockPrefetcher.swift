@@ -9,7 +9,7 @@ import VolumePool
 /// idled. Fetching the next blocks into the chunk cache on other threads while the reader
 /// works through the current one overlaps the two halves (docs/FUSE.md, "Block prefetch").
 final class BlockPrefetcher: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "shardvault.prefetch", attributes: .concurrent)
+    private let queue = UnpinnedWorkQueue(label: "shardvault.prefetch")
     /// Guards `running`; signalled when a prefetch ends.
     private let condition = NSCondition()
     private var running: Set<ObjectID> = []
