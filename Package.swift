@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "VolumePool", dependencies: ["Erasure", "Buffers", "CLinuxShims"], swiftSettings: strict),
         .target(name: "VaultCrypto", dependencies: ["CSodium", "CLibCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "Vault", dependencies: ["VolumePool", "VaultCrypto", "Buffers", "CLinuxShims"], swiftSettings: strict),
-        .target(name: "FuseDriver", dependencies: ["CFuse3", "CFuseRing", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
+        .target(name: "FuseDriver", dependencies: ["CFuse3", "CFuseRing", "CLinuxShims", "Vault", "VaultCrypto", "Buffers"], swiftSettings: strict),
         .target(name: "S3Server", dependencies: ["Vault", "VaultCrypto", "CLibCrypto", "CISAL",
                                                  .product(name: "Hummingbird", package: "hummingbird"),
                                                  .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "ErasureTests", dependencies: ["SeededRandom", "Erasure"], swiftSettings: strict),
         .testTarget(name: "VolumePoolTests", dependencies: ["SeededRandom", "VolumePool"], swiftSettings: strict),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], swiftSettings: strict),
-        .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault"], swiftSettings: strict),
+        .testTarget(name: "VaultTests", dependencies: ["SeededRandom", "Vault", "CLinuxShims"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["VolumePool"], swiftSettings: strict),
         .testTarget(name: "FuseDriverTests", dependencies: ["FuseDriver"], swiftSettings: strict),
         // Real mounts: runs the built `shardvault mount --foreground` and uses the mount point.

@@ -5,7 +5,6 @@
 #include "CFuseRing.h"
 #include <errno.h>
 #include <linux/io_uring.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -203,11 +202,4 @@ void shardvault_fuse_ring_close(shardvault_fuse_ring *ring) {
     free(ring->headers);
     free(ring->buffer);
     free(ring);
-}
-
-int shardvault_pin_thread_to_cpu(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
 }

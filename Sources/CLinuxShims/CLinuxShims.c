@@ -16,6 +16,13 @@ int shardvault_start_writeback(int fd, long long offset, long long count) {
     return sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE);
 }
 
+int shardvault_pin_thread_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
 int shardvault_unpin_thread_once(void) {
     // Thread-local: one system call pair per thread, not per work item.
     static __thread int unpinned;

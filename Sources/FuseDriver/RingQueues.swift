@@ -1,5 +1,6 @@
 import CFuse3
 import CFuseRing
+import CLinuxShims
 import Foundation
 import Glibc
 import Synchronization

@@ -12,8 +12,8 @@ import Dispatch
 struct UnpinnedWorkQueue: Sendable {
     private let queue: DispatchQueue
 
-    init(label: String) {
-        queue = DispatchQueue(label: label, attributes: .concurrent)
+    init(label: String, qos: DispatchQoS = .unspecified) {
+        queue = DispatchQueue(label: label, qos: qos, attributes: .concurrent)
     }
 
     func async(_ work: @escaping @Sendable () -> Void) {

@@ -32,6 +32,4 @@ ssize_t shardvault_fuse_ring_store_reply(shardvault_fuse_ring *ring, const struc
 
 void shardvault_fuse_ring_close(shardvault_fuse_ring *ring);
 
-/// Binds the calling thread to one CPU (0, or -errno).
-int shardvault_pin_thread_to_cpu(int cpu);
 #endif

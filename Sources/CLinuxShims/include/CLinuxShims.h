@@ -16,6 +16,8 @@ int shardvault_open_direct_for_writing(const char *path);
 /// SYNC_FILE_RANGE_WRITE; CLinuxShims.c).
 int shardvault_start_writeback(int fd, long long offset, long long count);
 
+/// Binds the calling thread to one CPU (0, or -errno; CLinuxShims.c).
+int shardvault_pin_thread_to_cpu(int cpu);
 /// Gives the calling thread the process's CPU affinity (its main thread's) the first time it
 /// is called on a thread; later calls on that thread do nothing. 0 or -errno (CLinuxShims.c).
 int shardvault_unpin_thread_once(void);
