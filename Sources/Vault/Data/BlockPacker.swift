@@ -8,7 +8,7 @@ import VolumePool
 /// Why: a block of its own is k+m shard files, and for a small file the filesystem work of
 /// creating, writing and later deleting those files costs far more than its bytes. Untarring
 /// the kernel tree spent most of the daemon's CPU there; a pack makes that one set of shard
-/// files per ~60 small blocks.
+/// files per few hundred small blocks (up to 2 MiB of them).
 ///
 /// Members are **compact**: each block's sealed chunks follow the previous block's at the next
 /// byte, its last chunk sealed at its own length, so a 5 KiB file takes 5 KiB and 28 bytes of
