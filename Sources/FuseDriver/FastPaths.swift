@@ -28,13 +28,17 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
     /// reopen, as local filesystems report theirs. Off: every close waits for a FLUSH, which
     /// reports that failure too.
     public var skipsFlush = true
+    /// RELEASE of a file of up to 1 MiB is answered and the vault's release runs afterwards on
+    /// a thread of its own (`DeferredReleases`), not on the ring worker beside the closing
+    /// process. Off: the release runs before the reply, on the worker that took the request.
+    public var defersReleases = true
 
     public static let all = FastPaths()
     public static let environmentVariable = "SHARDVAULT_FUSE_DISABLE"
 
     public init() {}
 
-    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, killpriv, flush, all).
+    /// Reads `SHARDVAULT_FUSE_DISABLE` (comma-separated: inline, arena, pools, killpriv, flush, release, all).
     public init(environment: [String: String]) throws(MountOptionError) {
         guard let list = environment[Self.environmentVariable] else { return }
         for item in list.split(separator: ",", omittingEmptySubsequences: true) {
@@ -44,26 +48,29 @@ public struct FastPaths: Sendable, Equatable, CustomStringConvertible {
             case "pools": bufferPools = false
             case "killpriv": clearsSetIDBits = false
             case "flush": skipsFlush = false
+            case "release": defersReleases = false
             case "all":
                 self = FastPaths(inlineOperations: false, operationArena: false, bufferPools: false, clearsSetIDBits: false,
-                                 skipsFlush: false)
+                                 skipsFlush: false, defersReleases: false)
             default:
-                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, killpriv, flush, all)")
+                throw MountOptionError("\(Self.environmentVariable): unknown fast path \(item) (inline, arena, pools, killpriv, flush, release, all)")
             }
         }
     }
 
-    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool, clearsSetIDBits: Bool, skipsFlush: Bool) {
+    init(inlineOperations: Bool, operationArena: Bool, bufferPools: Bool, clearsSetIDBits: Bool, skipsFlush: Bool,
+         defersReleases: Bool) {
         self.inlineOperations = inlineOperations
         self.operationArena = operationArena
         self.bufferPools = bufferPools
         self.clearsSetIDBits = clearsSetIDBits
         self.skipsFlush = skipsFlush
+        self.defersReleases = defersReleases
     }
 
     public var description: String {
         let disabled = [(inlineOperations, "inline"), (operationArena, "arena"), (bufferPools, "pools"), (clearsSetIDBits, "killpriv"),
-                        (skipsFlush, "flush")]
+                        (skipsFlush, "flush"), (defersReleases, "release")]
             .filter { !$0.0 }.map(\.1)
         return disabled.isEmpty ? "all fast paths on" : "disabled: " + disabled.joined(separator: ",")
     }

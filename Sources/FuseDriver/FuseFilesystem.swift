@@ -25,6 +25,8 @@ public final class FuseFilesystem: Sendable {
     let census: RequestCensus?
     /// The io_uring request queues, with mount option io_uring.
     let rings: RingQueues?
+    /// Where small files' releases run after their reply, with `FastPaths.defersReleases`.
+    let releases: DeferredReleases?
 
     public init(vault: Vault, options: MountOptions, fastPaths: FastPaths = .all, hiddenRootNames: [String] = []) {
         self.vault = vault
@@ -35,6 +37,7 @@ public final class FuseFilesystem: Sendable {
                                             reports: options.reportsNegotiation)
         self.census = options.reportsRequests ? RequestCensus() : nil
         self.rings = options.usesIOUring ? RingQueues(payloadSize: max(options.maximumWrite, 1 << 20) + (64 << 10)) : nil
+        self.releases = fastPaths.defersReleases ? DeferredReleases() : nil
     }
 
     /// The filesystem a request belongs to.

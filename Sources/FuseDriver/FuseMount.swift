@@ -83,8 +83,10 @@ public final class FuseMount: Sendable {
         // through one file's wait queue (libfuse's passthrough_hp does the same).
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, UInt32(filesystem.options.maximumThreads))
+        filesystem.releases?.start()
         let status = fuse_session_loop_mt(session, config)
         filesystem.rings?.waitForWorkers()
+        filesystem.releases?.stop()
         // Done with the session before it is unmounted (which closes its descriptor) and destroyed.
         notifier.detach()
         // Already unmounted in the normal case; this covers a loop that ended on an error.

@@ -70,6 +70,7 @@ extension FuseFilesystem {
 
     /// Directory changes are journalled with the namespace; fsync of a directory waits for it.
     func fsyncdir(_ request: fuse_req_t) throws(VaultError) {
+        releases?.drain()
         try vault.sync()
         Self.replyOK(request)
     }

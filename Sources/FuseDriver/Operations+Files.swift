@@ -105,15 +105,22 @@ extension FuseFilesystem {
 
     /// fsync and fdatasync both wait for the journal: the size is metadata fdatasync must keep.
     func fsync(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
+        releases?.drain()
         try vault.fsync(try OpenFileBox.borrow(file).handle)
         Self.replyOK(request)
     }
 
     /// The last close of an open file; the kernel ignores the result, but the handle is
-    /// released whatever happens.
+    /// released whatever happens — a small file's after the reply, on the release thread
+    /// (`DeferredReleases`).
     func release(_ request: fuse_req_t, _ file: UnsafeMutablePointer<fuse_file_info>?) throws(VaultError) {
         let box = try OpenFileBox.detach(file)
-        try vault.release(box.handle)
+        let handle = box.handle
+        if let releases, vault.size(of: handle) <= DeferredReleases.largestDeferredFile {
+            releases.add { [vault] in try? vault.release(handle) }
+        } else {
+            try vault.release(handle)
+        }
         Self.replyOK(request)
     }
 }

@@ -22,8 +22,11 @@ struct FastPathsTests {
         #expect(!killpriv.clearsSetIDBits && killpriv.inlineOperations && killpriv.description == "disabled: killpriv")
         let flush = try parse("flush")
         #expect(!flush.skipsFlush && flush.clearsSetIDBits && flush.description == "disabled: flush")
+        let release = try parse("release")
+        #expect(!release.defersReleases && release.skipsFlush && release.description == "disabled: release")
         let all = try parse("all")
-        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits && !all.skipsFlush)
+        #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits && !all.skipsFlush
+            && !all.defersReleases)
     }
 
     @Test func unknownNamesAreRefusedByName() {

@@ -135,6 +135,32 @@ struct MountLifecycleTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("durable"))) == data)
     }
 
+    /// Small files' releases run after their reply (DeferredReleases); an fsync waits for
+    /// those queued before it, so files closed just before another file's fsync are as
+    /// durable as they were when the release ran inline (their write-backs are waited for).
+    @Test func filesClosedBeforeAnotherFilesFsyncSurviveSigkill() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let sizes = [1, 700, 10_000, 70_000, 300_000]
+        let files = (0 ..< 20).map { index in ("closed\(index)", FileTests.pattern(sizes[index % sizes.count], seed: UInt64(40 + index))) }
+        for (name, data) in files {
+            let descriptor = open(vault.path(name), O_CREAT | O_WRONLY, 0o644)
+            #expect(data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == data.count)
+            #expect(close(descriptor) == 0)
+        }
+        let synced = open(vault.path("synced"), O_CREAT | O_WRONLY, 0o644)
+        #expect(write(synced, "x", 1) == 1)
+        #expect(fsync(synced) == 0)
+        guard let daemon = vault.daemon else { return }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        close(synced)
+        try vault.mount()
+        for (name, data) in files {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path(name))) == data, "\(name), \(data.count) bytes")
+        }
+    }
+
     /// allow_other lets another user in; default_permissions makes the kernel enforce the
     /// mode bits for them.
     @Test func defaultPermissionsAreEnforcedForAnotherUser() throws {
