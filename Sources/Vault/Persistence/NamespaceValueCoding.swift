@@ -36,17 +36,14 @@ extension BinaryWriter {
     /// of its first chunk (a chunk-aligned member, version 2). Version 1 never sets either.
     public mutating func writeBlockReference(_ block: BlockReference) {
         writeObjectID(block.id)
-        var lengthAndFlags = UInt64(block.length)
-        if let pack = block.pack {
-            lengthAndFlags |= BlockReferenceFlag.packed | (pack.hasCompactTail ? BlockReferenceFlag.compact : 0)
+        guard let pack = block.pack else { return writeVarint(UInt64(block.length)) }
+        let (flags, place): (UInt64, UInt32) = switch pack.placement {
+        case let .chunkAligned(firstChunk): (BlockReferenceFlag.packed, firstChunk)
+        case let .compact(byteOffset): (BlockReferenceFlag.packed | BlockReferenceFlag.compact, byteOffset)
         }
-        writeVarint(lengthAndFlags)
-        guard let pack = block.pack else { return }
+        writeVarint(UInt64(block.length) | flags)
         writeObjectID(pack.object)
-        switch pack.placement {
-        case let .chunkAligned(firstChunk): writeVarint(firstChunk)
-        case let .compact(byteOffset): writeVarint(byteOffset)
-        }
+        writeVarint(place)
     }
 
     /// Tag 0: inline bytes. Tag 1: block slots, each a presence byte then a block reference.
