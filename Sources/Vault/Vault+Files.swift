@@ -105,6 +105,7 @@ extension Vault {
         let end = offset + UInt64(bytes.count)
         guard end <= Self.maximumFileSize else { throw VaultError(.fileTooLarge, "write would pass the maximum file size") }
         file.pendingMtime = nil   // a write after an explicit mtime makes the file modified now
+        file.noteWrite(now: MonotonicClock.nanoseconds)
         var consumed = 0
         for (index, local) in OpenFile.blocks(covering: offset ..< end) {
             file.waitForSeals(of: index)
@@ -249,6 +250,7 @@ extension Vault {
     /// Seals every dirty block and records the file's content and size.
     func flush(_ file: OpenFile) throws(VaultError) {
         try flushContent(file)
+        file.unflushedSince = 0
         // Recording the content set the mtime to now; an mtime set explicitly after the last
         // write wins (see setAttributes).
         if let mtime = file.pendingMtime {

@@ -89,7 +89,7 @@ extension Vault {
         (try? read { (namespace) throws(VaultError) in try namespace.attributes(file.inode) }) == nil
     }
 
-    private func isUnlinked(_ file: OpenFile) throws(VaultError) -> Bool {
+    func isUnlinked(_ file: OpenFile) throws(VaultError) -> Bool {
         (try? read { (namespace) throws(VaultError) in try namespace.attributes(file.inode).nlink == 0 }) ?? false
     }
 }

@@ -21,6 +21,9 @@ public final class Vault: @unchecked Sendable {
     let sealQueue = UnpinnedWorkQueue(label: "shardvault.seal")
     /// Files closed with data still to seal (Vault+WriteBehind.swift).
     let writeBacks = WriteBackTracker()
+    /// When open files' unwritten data is written back (Vault+DurabilityHorizon.swift).
+    let dirtyDataTimes: DirtyDataTimes
+    private var sweeper: DirtyDataSweeper?
     /// Why the vault refuses changes, when it does: with fewer than k+1 volumes no write can
     /// reach the pool's write quorum, so changes are refused up front instead of being
     /// accepted and lost at the next commit.
@@ -35,6 +38,11 @@ public final class Vault: @unchecked Sendable {
         public var commitInterval: TimeInterval = 0.2
         /// Journal segments between checkpoints.
         public var checkpointInterval = 512
+        /// An open file's buffered data is written back once the file has had no write for
+        /// this long (Vault+DurabilityHorizon.swift)...
+        public var idleWriteBackDelay: TimeInterval = 0.5
+        /// ...or once its oldest unwritten byte is this old, however busy the writer.
+        public var longestUnflushedWrite: TimeInterval = 5
         /// Memory for decrypted chunks kept for re-reading.
         public var cacheBytes = 64 << 20
         /// Files up to this size are stored inside the metadata instead of as a block.
@@ -84,6 +92,7 @@ public final class Vault: @unchecked Sendable {
             blocks = BlockStore(pool: pool, cipher: content, cache: ChunkCache(byteBudget: options.cacheBytes),
                                 pooledChunkBuffers: options.pooledChunkBuffers, packsSmallBlocks: options.packsSmallBlocks)
             inlineLimit = min(max(0, options.inlineLimit), BlockStore.chunkSize)
+            dirtyDataTimes = DirtyDataTimes(idle: options.idleWriteBackDelay, longest: options.longestUnflushedWrite)
             let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
                                          decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()
@@ -112,11 +121,15 @@ public final class Vault: @unchecked Sendable {
             for block in content.blocks { blocks.delete(block) }
         }
         namespace.isOpen = { [openFiles] in openFiles.isOpen($0) }
+        if readOnlyReason == nil {
+            sweeper = DirtyDataSweeper(vault: self, interval: min(options.idleWriteBackDelay, options.longestUnflushedWrite) / 2)
+        }
     }
 
     /// Commits everything, writes a checkpoint, and releases the volumes.
     public func close() throws {
         defer { pool.close() }
+        sweeper?.stop()
         let writeBackFailure = Result { () throws(VaultError) in try waitForWriteBacks() }
         try journal.close()
         try writeBackFailure.get()

@@ -163,6 +163,29 @@ struct MountLifecycleTests {
 
     /// allow_other lets another user in; default_permissions makes the kernel enforce the
     /// mode bits for them.
+    /// syncfs(2) never reaches the daemon (the kernel forwards FUSE_SYNCFS only to virtiofs
+    /// and fuseblk servers); it pushes the kernel's dirty pages to it, and the daemon writes
+    /// back a file that has gone quiet by itself (Vault+DurabilityHorizon.swift). Without
+    /// that, the data of a file still open waited for its close: the file came back empty.
+    @Test func dataSyncfsPushedFromAFileStillOpenSurvivesSigkill() throws {
+        let vault = try MountedVault()
+        defer { vault.stop() }
+        let data = FileTests.pattern(300_000, seed: 77)
+        let descriptor = open(vault.path("open.log"), O_CREAT | O_WRONLY, 0o644)
+        #expect(data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == data.count)
+        let synced = try Shell.run("sync -f \(Shell.quote(vault.path("open.log")))")
+        #expect(synced.succeeded, "\(synced.tail)")
+        // The horizon (0.5 s without writes, swept every 0.25 s) and a journal commit (0.2 s),
+        // with room for a loaded machine.
+        sleep(3)
+        guard let daemon = vault.daemon else { return }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        close(descriptor)
+        try vault.mount()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("open.log"))) == data)
+    }
+
     @Test func defaultPermissionsAreEnforcedForAnotherUser() throws {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
         let vault = try MountedVault()

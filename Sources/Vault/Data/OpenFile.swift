@@ -44,6 +44,10 @@ final class OpenFile: @unchecked Sendable {
     var shardCaching = ShardCaching.keep
     /// The highest block index a background prefetch was started for (guarded by `lock`).
     var prefetchedThrough = -1
+    /// When the oldest write not yet flushed and the latest write arrived (`MonotonicClock`;
+    /// 0: everything written is flushed), for the durability horizon (guarded by `lock`).
+    var unflushedSince: UInt64 = 0
+    var lastWriteAt: UInt64 = 0
 
     /// Waits (releasing the lock) until no background seal of `index` — or of any block
     /// when nil — is running.

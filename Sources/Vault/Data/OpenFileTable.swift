@@ -62,6 +62,12 @@ final class OpenFileTable: @unchecked Sendable {
         return files[inode] != nil
     }
 
+    func allFiles() -> [OpenFile] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(files.values)
+    }
+
     func file(_ inode: InodeNumber) -> OpenFile? {
         lock.lock()
         defer { lock.unlock() }
