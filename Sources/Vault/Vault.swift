@@ -30,6 +30,8 @@ public final class Vault: @unchecked Sendable {
     public let readOnlyReason: String?
     /// Serialises every namespace access. The journal takes it for checkpoint snapshots.
     let lock = NSLock()
+    /// What opening the vault found and mended, for the user (`Recovery.Outcome.notes`).
+    public let recoveryNotes: [String]
 
     public struct Options: Sendable {
         public var pool = VolumePool.Options()
@@ -94,17 +96,20 @@ public final class Vault: @unchecked Sendable {
             inlineLimit = min(max(0, options.inlineLimit), BlockStore.chunkSize)
             dirtyDataTimes = DirtyDataTimes(idle: options.idleWriteBackDelay, longest: options.longestUnflushedWrite)
             let store = try Self.metadataStore(pool: pool, keys: keys, algorithm: stored.file.contentAlgorithm)
+            let blockStore = blocks
             let recovered = try Recovery(store: store, restoreSnapshot: { try Namespace(snapshot: $0) },
-                                         decodeRecords: { try NamespaceRecord.decodeRecords($0) }).run()
+                                         decodeRecords: { try NamespaceRecord.decodeRecords($0) },
+                                         checkStored: { (block) throws(VaultError) in try blockStore.checkStored(block) }).run()
             namespace = recovered.namespace
+            recoveryNotes = recovered.notes
             let online = pool.volumeStatus().filter { $0.state == .online }.count
             let readOnlyReason = online < pool.writeQuorum
                 ? "only \(online) of \(pool.totalShards) volumes are available and writes need \(pool.writeQuorum); the vault is read-only until volumes are restored or replaced"
                 : nil
             self.readOnlyReason = readOnlyReason
-            let blockStore = blocks
             journal = Journal(store: store, position: recovered.position, encodeRecords: NamespaceRecord.encodeRecords,
-                              flushData: { () throws(VaultError) in try blockStore.syncIfNeeded() },
+                              writeData: { () throws(VaultError) in try blockStore.writePendingPacks() },
+                              flushVolumes: { () throws(VaultError) in try store.flush() },
                               commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval,
                               readOnly: readOnlyReason != nil)
         } catch {

@@ -129,6 +129,7 @@ extension VolumePool {
         let committed = writers.filter(\.isHealthy)
         let volumes = committed.compactMap { slots[$0.volumeIndex].volume }
         let flushed = Self.onePerFilesystem(volumes)
+        record { $0.filesystemFlushes += flushed.count }
         let failures = Mutex<[Int: VolumeIOError]>([:])
         DispatchQueue.concurrentPerform(iterations: flushed.count) { index in
             do throws(VolumeIOError) {

@@ -83,6 +83,7 @@ public final class VolumePool: Sendable {
     /// Makes every put made with `durable: false` durable, one flush per filesystem.
     public func sync() throws {
         for volume in Self.onePerFilesystem(slots.compactMap(\.volume)) {
+            record { $0.filesystemFlushes += 1 }
             try volume.sync()
         }
     }
@@ -109,6 +110,8 @@ public struct PoolStatistics: Sendable, Equatable {
     public var reconstructedStripes = 0
     public var shardsHealed = 0
     public var partialWrites = 0
+    /// Flushes of a volume's filesystem (syncfs), by `sync()` and by durable puts.
+    public var filesystemFlushes = 0
 }
 
 /// A live view of one volume for `status`.

@@ -44,6 +44,7 @@ struct Fsck: ParsableCommand {
     func run() throws {
         let password = try Passwords.existing(file: passwordFile)
         let vault = try Vault(volumePaths: pool.volumes, password: password, options: VaultSupport.oneShotOptions)
+        vault.recoveryNotes.forEach(Output.note)
         let report: Report
         do {
             report = try check(vault)

@@ -100,6 +100,7 @@ struct Mount: ParsableCommand {
         var vaultOptions = options.vaultOptions
         vaultOptions.pooledChunkBuffers = fastPaths.bufferPools
         let vault = try Vault(volumePaths: volumes, password: password, options: vaultOptions)
+        vault.recoveryNotes.forEach(Output.note)
         if let reason = vault.readOnlyReason, !options.readOnly {
             Output.note("serving read-only: \(reason)")
         }

@@ -41,6 +41,7 @@ struct Serve: ParsableCommand {
         configuration.addressing = try S3Domains.addressing(given: s3Domains, option: "--s3-domain")
         let password = try Passwords.existing(file: passwordFile)
         let vault = try Vault(volumePaths: pool.volumes, password: password)
+        vault.recoveryNotes.forEach(Output.note)
         let credentials: [S3Credentials]
         do {
             credentials = try S3Credentials.forDaemon(serving: vault)

@@ -40,7 +40,7 @@ import VolumePool
         for (block, bytes) in zip(blocks, contents) {
             #expect(try fixture.readAll(block) == bytes, "read from the unwritten pack, \(bytes.count) bytes")
         }
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         #expect(try fixture.pool.list() == [blocks[0].pack!.object])
         #expect(try fixture.pool.head(blocks[0].pack!.object).length == Self.packLength(sizes))
         #expect(fixture.store.unwrittenPacks == 0)
@@ -89,7 +89,7 @@ import VolumePool
         #expect(Set(packs.prefix(perPack)).count == 1 && packs[perPack] != packs[0], "the \(perPack + 1)th block starts a new pack")
         #expect(try fixture.pool.list() == [packs[0]], "the full pack is in the pool before any sync")
         #expect(try fixture.pool.head(packs[0]).length == perPack * Self.sealedChunk)
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         #expect(Set(try fixture.pool.list()) == Set(packs))
         for (index, block) in blocks.enumerated() {
             #expect(try fixture.readAll(block) == blockTestBytes(Self.chunk, seed: UInt64(index)))
@@ -99,7 +99,7 @@ import VolumePool
     @Test func aPackIsDeletedWithItsLastMemberOnly() throws {
         let fixture = try packedFixture()
         let blocks = try (0 ..< 3).map { try fixture.write(blockTestBytes(3000, seed: UInt64($0))) }
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         let pack = blocks[0].pack!.object
         fixture.store.delete(blocks[0])
         fixture.store.delete(blocks[2])
@@ -113,7 +113,7 @@ import VolumePool
         let fixture = try packedFixture()
         let blocks = try (0 ..< 3).map { try fixture.write(blockTestBytes(3000, seed: UInt64($0))) }
         for block in blocks { fixture.store.delete(block) }
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         #expect(try fixture.pool.list().isEmpty)
         #expect(fixture.store.unwrittenPacks == 0)
     }
@@ -154,7 +154,7 @@ import VolumePool
         let fixture = try packedFixture()
         let first = try fixture.write(blockTestBytes(100, seed: 1))
         let second = try fixture.write(blockTestBytes(100, seed: 2))
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         let pack = first.pack!.object
         let sealed = Self.compactLength(100)
         try fixture.rewriteObject(pack) { bytes in
@@ -170,7 +170,7 @@ import VolumePool
         let fixture = try packedFixture()
         let first = try fixture.write(blockTestBytes(100, seed: 1))
         let second = try fixture.write(blockTestBytes(100, seed: 2))
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         // Cut inside the second member: the first still reads, the second does not.
         try fixture.rewriteObject(first.pack!.object) { bytes in bytes.removeLast(bytes.count - Self.compactLength(100) - 50) }
         #expect(try fixture.readAll(first) == blockTestBytes(100, seed: 1))
@@ -185,11 +185,11 @@ import VolumePool
         let block = try fixture.write(bytes)
         let hidden = fixture.volumePaths.prefix(3).map { ($0, $0 + ".away") }
         for (path, away) in hidden { #expect(rename(path, away) == 0) }
-        expectBlockError(.io) { try fixture.store.syncIfNeeded() }
+        expectBlockError(.io) { try fixture.store.writePendingPacks() }
         #expect(try fixture.readAll(block) == bytes)
         #expect(fixture.store.unwrittenPacks == 1)
         for (path, away) in hidden { #expect(rename(away, path) == 0) }
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         #expect(fixture.store.unwrittenPacks == 0)
         #expect(try fixture.pool.list() == [block.pack!.object])
         #expect(try fixture.readAll(block) == bytes)
@@ -211,7 +211,7 @@ import VolumePool
             }
         }
         try checkReads("from memory")
-        try fixture.store.syncIfNeeded()
+        try fixture.store.writePendingPacks()
         let pack = try #require(blocks[0].pack?.object)
         #expect(try fixture.pool.head(pack).length == Self.packLength(sizes))
         try checkReads("from the pool")
@@ -224,7 +224,7 @@ import VolumePool
         var paddings: [[UInt8]] = []
         for seed in 0 ..< 2 {
             let block = try fixture.write(blockTestBytes(100, seed: UInt64(seed)))
-            try fixture.store.syncIfNeeded()  // one pack per member
+            try fixture.store.writePendingPacks()  // one pack per member
             let stored = try fixture.pool.get(block.pack!.object)
             #expect(stored.count == Self.sealedChunk, "a 100-byte member's pack is one sealed chunk long")
             let padding = Array(stored[Self.compactLength(100)...])

@@ -11,8 +11,8 @@ import VolumePool
 ///
 /// - `write` seals chunk by chunk while the pool pulls bytes; no sealed copy of the block is
 ///   made (a packed block is sealed into its pack's buffer). With `durable: false` (the normal
-///   case) the block is on stable storage only after `syncIfNeeded()`, which the journal runs
-///   before committing records that reference it.
+///   case) the block is on stable storage only after `writePendingPacks()` and a flush of the
+///   volumes, which the journal's commit of records that reference it makes.
 /// - `read` fetches only the sealed chunks a range touches (one ranged `pool.get` per run of
 ///   chunks not in the cache), authenticates each, and copies out the requested bytes.
 ///   Damage the pool cannot repair, tampering, and chunks moved from another place or block
@@ -30,8 +30,6 @@ public final class BlockStore: Sendable {
     public let cipher: ContentCipher
     public let cache: ChunkCache
     private let statistics = Mutex(Statistics())
-    /// Set by every deferred-durability write, cleared by `syncIfNeeded`.
-    private let unsynced = Atomic<Bool>(false)
     /// See `Vault.Options.pooledChunkBuffers`.
     private let pooledChunkBuffers: Bool
     private let prefetcher = BlockPrefetcher()
@@ -113,7 +111,7 @@ public final class BlockStore: Sendable {
                 throw BlockStoreFailure.vaultError(error, cryptoFailure: source.failure, operation: .write, block: id)
             }
         }
-        recordWrite(layout, durable: durable, packed: false)
+        recordWrite(layout, packed: false)
         return BlockReference(id: id, length: UInt32(plaintext.count))
     }
 
@@ -132,18 +130,15 @@ public final class BlockStore: Sendable {
                 }
             }
         }
-        recordWrite(layout, durable: false, packed: true)
+        recordWrite(layout, packed: true)
         // The block is in its pack whatever happens to a full one: a pack that fails to be
         // written is kept for the next sync, which reports the failure.
         try? packer.writeFullPacks()
         return BlockReference(id: id, length: UInt32(plaintext.count), pack: location)
     }
 
-    /// Counts a written block; a deferred-durability one sets the flag `syncIfNeeded` reads.
-    /// Called after the block is stored, before the caller can record it: a commit that
-    /// includes the record is certain to see the flag.
-    private func recordWrite(_ layout: BlockLayout, durable: Bool, packed: Bool) {
-        if !durable { unsynced.store(true, ordering: .sequentiallyConsistent) }
+    /// Counts a written block.
+    private func recordWrite(_ layout: BlockLayout, packed: Bool) {
         statistics.withLock {
             $0.blocksWritten += 1
             if packed { $0.blocksPacked += 1 }
@@ -152,23 +147,10 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// Makes every block written with `durable: false` durable — packs still in memory are
-    /// written, then one flush of the volumes; nothing at all when no such block was written
-    /// since the last call (metadata-only commits).
-    public func syncIfNeeded() throws(VaultError) {
-        guard unsynced.exchange(false, ordering: .sequentiallyConsistent) else { return }
-        do {
-            try packer.flush()
-        } catch {
-            unsynced.store(true, ordering: .sequentiallyConsistent)
-            throw error
-        }
-        do {
-            try pool.sync()
-        } catch {
-            unsynced.store(true, ordering: .sequentiallyConsistent)
-            throw VaultError(poolFailure: error, context: "flushing data blocks")
-        }
+    /// Writes the packs still in memory, so a flush of the volumes makes every block written
+    /// so far durable.
+    public func writePendingPacks() throws(VaultError) {
+        try packer.flush()
     }
 
     // MARK: - Read
@@ -334,7 +316,7 @@ public final class BlockStore: Sendable {
         if let pack = block.pack { packer.adopt(pack.object) }
     }
 
-    /// Packs of small blocks still in memory (written by the next `syncIfNeeded`).
+    /// Packs of small blocks still in memory (written by the next `writePendingPacks`).
     public var unwrittenPacks: Int { packer.unwrittenCount }
 
     // MARK: - Helpers
@@ -343,7 +325,7 @@ public final class BlockStore: Sendable {
         BlockLayout(length: plaintextLength, cipherOverhead: cipher.overhead, compactTail: compactTail)
     }
 
-    private func layout(of block: BlockReference) -> BlockLayout {
+    func layout(of block: BlockReference) -> BlockLayout {
         layout(Int(block.length), compactTail: block.pack?.hasCompactTail ?? false)
     }
 

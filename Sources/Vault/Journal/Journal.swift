@@ -12,8 +12,12 @@ protocol CheckpointSource: AnyObject, Sendable {
 /// The metadata journal with group commit.
 ///
 /// Mutations `append` records without waiting. A committer thread writes everything pending
-/// as one sealed segment — after `flushData()`, so data blocks the records point to are
-/// durable first — whenever someone waits in `sync()`, or at least every `commitInterval`.
+/// as one sealed segment whenever someone waits in `sync()`, or at least every
+/// `commitInterval`: first the data still in memory that the records point to
+/// (`writeData`), then the segment, then one flush of the volumes (`flushVolumes`) for both.
+/// Only the newest segment can therefore name data a crash kept from the disk, and
+/// `Recovery` checks that data before it trusts that segment (docs/FORMAT-vault.md,
+/// "Commit protocol").
 /// Every `checkpointInterval` segments it writes a checkpoint, flips the superblock to it
 /// and deletes what the checkpoint covers. Actions registered with `afterDurable` (freeing
 /// replaced blocks) run once the records before them are on a quorum.
@@ -27,8 +31,10 @@ final class Journal: @unchecked Sendable {
 
     let store: MetadataStore
     let encodeRecords: @Sendable ([NamespaceRecord]) -> [UInt8]
-    /// Makes the data blocks the pending records point to durable (before their segment).
-    let flushData: @Sendable () throws(VaultError) -> Void
+    /// Writes the data the pending records point to that is still in memory (packs).
+    let writeData: @Sendable () throws(VaultError) -> Void
+    /// Makes everything written so far durable: the data and the segment of a commit.
+    let flushVolumes: @Sendable () throws(VaultError) -> Void
     weak var checkpointSource: (any CheckpointSource)?
     let commitInterval: TimeInterval
     let checkpointInterval: Int
@@ -51,13 +57,15 @@ final class Journal: @unchecked Sendable {
     private var deferredActions: [(afterRecord: UInt64, action: @Sendable () -> Void)] = []
 
     init(store: MetadataStore, position: Position, encodeRecords: @escaping @Sendable ([NamespaceRecord]) -> [UInt8],
-         flushData: @escaping @Sendable () throws(VaultError) -> Void,
+         writeData: @escaping @Sendable () throws(VaultError) -> Void,
+         flushVolumes: @escaping @Sendable () throws(VaultError) -> Void,
          commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512, readOnly: Bool = false) {
         self.readOnly = readOnly
         self.store = store
         self.position = position
         self.encodeRecords = encodeRecords
-        self.flushData = flushData
+        self.writeData = writeData
+        self.flushVolumes = flushVolumes
         self.commitInterval = commitInterval
         self.checkpointInterval = checkpointInterval
         let thread = Thread { [weak self] in self?.runCommitter() }
@@ -193,14 +201,17 @@ final class Journal: @unchecked Sendable {
         condition.unlock()
         if !records.isEmpty {
             do throws(VaultError) {
-                try flushData()
+                try writeData()
             } catch {
                 restorePending(records)
                 throw VaultError(.io, "before a journal commit: \(error.context)")
             }
-            do {
-                try store.write(encodeRecords(records), kind: .journalSegment, sequence: position.nextSegment)
+            do throws(VaultError) {
+                try store.write(encodeRecords(records), kind: .journalSegment, sequence: position.nextSegment, durable: false)
+                try flushVolumes()
             } catch {
+                // Unflushed, the segment may or may not survive a crash; the next commit
+                // writes these records again under the same sequence number.
                 restorePending(records)
                 throw error
             }

@@ -6,13 +6,22 @@ struct MetadataStore: Sendable {
     let pool: VolumePool
     let protection: any MetadataProtection
 
-    func write(_ plaintext: [UInt8], kind: MetadataKind, sequence: UInt64) throws(VaultError) {
+    func write(_ plaintext: [UInt8], kind: MetadataKind, sequence: UInt64, durable: Bool = true) throws(VaultError) {
         let id = protection.objectID(kind: kind, sequence: sequence)
         do {
             let sealed = try protection.seal(plaintext, kind: kind, sequence: sequence)
-            try pool.put(id, bytes: sealed, durable: true)
+            try pool.put(id, bytes: sealed, durable: durable)
         } catch {
             throw VaultError(poolFailure: error, context: "writing \(kind) \(sequence)")
+        }
+    }
+
+    /// Makes everything written to the volumes so far durable (one flush per filesystem).
+    func flush() throws(VaultError) {
+        do {
+            try pool.sync()
+        } catch {
+            throw VaultError(poolFailure: error, context: "flushing the volumes")
         }
     }
 
