@@ -109,7 +109,6 @@ public final class Vault: @unchecked Sendable {
             self.readOnlyReason = readOnlyReason
             journal = Journal(store: store, position: recovered.position, encodeRecords: NamespaceRecord.encodeRecords,
                               writeData: { () throws(VaultError) in try blockStore.writePendingPacks() },
-                              flushVolumes: { () throws(VaultError) in try store.flush() },
                               commitInterval: options.commitInterval, checkpointInterval: options.checkpointInterval,
                               readOnly: readOnlyReason != nil)
         } catch {

@@ -55,11 +55,7 @@ import VolumePool
         #expect(after.recoveryNotes.count == 1)
         #expect(after.recoveryNotes.first?.contains("was discarded") == true, "\(after.recoveryNotes)")
         #expect(throws: VaultError.self) { _ = try after.lookup(root, "lost") }
-        let handle = try after.open(kept)
-        var back = [UInt8](repeating: 0, count: keptBytes.count)
-        _ = try back.withMutableVaultBytes { (raw) throws(VaultError) in try after.read(handle, at: 0, into: raw) }
-        try after.release(handle)
-        #expect(back == keptBytes)
+        #expect(try VaultFixture.contents(kept, in: after) == keptBytes)
         #expect(throws: VaultError.self, "the discarded segment's change to another file is gone with it") {
             _ = try after.getXattr(kept, "user.note")
         }
@@ -78,11 +74,7 @@ import VolumePool
         let after = try crashAndReopen(fixture)
         defer { try? after.close() }
         #expect(after.recoveryNotes.isEmpty, "\(after.recoveryNotes)")
-        let handle = try after.open(try after.lookup(root, "file").0)
-        var back = [UInt8](repeating: 0, count: bytes.count)
-        _ = try back.withMutableVaultBytes { (raw) throws(VaultError) in try after.read(handle, at: 0, into: raw) }
-        try after.release(handle)
-        #expect(back == bytes)
+        #expect(try VaultFixture.contents(try after.lookup(root, "file").0, in: after) == bytes)
     }
 
     /// Blocks the newest segment both wrote and replaced were freed once it was durable:
@@ -111,11 +103,7 @@ import VolumePool
         let after = try crashAndReopen(fixture)
         defer { try? after.close() }
         #expect(after.recoveryNotes.isEmpty, "\(after.recoveryNotes)")
-        let reopened = try after.open(inode)
-        var back = [UInt8](repeating: 0, count: final.count)
-        _ = try back.withMutableVaultBytes { (raw) throws(VaultError) in try after.read(reopened, at: 0, into: raw) }
-        try after.release(reopened)
-        #expect(back == final)
+        #expect(try VaultFixture.contents(inode, in: after) == final)
     }
 
     /// One flush per commit: the data and the segment share it.

@@ -46,11 +46,7 @@ import VaultCrypto
         let after = try Vault(volumePaths: fixture.volumePaths, password: SecureBytes(copying: VaultFixture.password),
                               options: VaultFixture.fastOptions)
         defer { try? after.close() }
-        let reopened = try after.open(inode)
-        var back = [UInt8](repeating: 0, count: bytes.count)
-        let count = try back.withMutableVaultBytes { (raw) throws(VaultError) in try after.read(reopened, at: 0, into: raw) }
-        try after.release(reopened)
-        #expect(count == bytes.count && back == bytes)
+        #expect(try VaultFixture.contents(inode, in: after) == bytes)
     }
 
     @Test func aBusyWritersDataIsWrittenBackOnceItIsOldEnough() throws {

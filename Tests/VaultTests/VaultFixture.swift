@@ -52,6 +52,11 @@ final class VaultFixture {
 
     /// The whole content of a regular file.
     func contents(_ inode: InodeNumber) throws -> [UInt8] {
+        try Self.contents(inode, in: vault)
+    }
+
+    /// The whole content of a regular file of `vault` (one opened next to the fixture's).
+    static func contents(_ inode: InodeNumber, in vault: Vault) throws -> [UInt8] {
         let handle = try vault.open(inode)
         defer { try? vault.release(handle) }
         let size = Int(vault.size(of: handle))

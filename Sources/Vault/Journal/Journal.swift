@@ -14,7 +14,7 @@ protocol CheckpointSource: AnyObject, Sendable {
 /// Mutations `append` records without waiting. A committer thread writes everything pending
 /// as one sealed segment whenever someone waits in `sync()`, or at least every
 /// `commitInterval`: first the data still in memory that the records point to
-/// (`writeData`), then the segment, then one flush of the volumes (`flushVolumes`) for both.
+/// (`writeData`), then the segment, then one flush of the volumes for both.
 /// Only the newest segment can therefore name data a crash kept from the disk, and
 /// `Recovery` checks that data before it trusts that segment (docs/FORMAT-vault.md,
 /// "Commit protocol").
@@ -33,8 +33,6 @@ final class Journal: @unchecked Sendable {
     let encodeRecords: @Sendable ([NamespaceRecord]) -> [UInt8]
     /// Writes the data the pending records point to that is still in memory (packs).
     let writeData: @Sendable () throws(VaultError) -> Void
-    /// Makes everything written so far durable: the data and the segment of a commit.
-    let flushVolumes: @Sendable () throws(VaultError) -> Void
     weak var checkpointSource: (any CheckpointSource)?
     let commitInterval: TimeInterval
     let checkpointInterval: Int
@@ -58,14 +56,12 @@ final class Journal: @unchecked Sendable {
 
     init(store: MetadataStore, position: Position, encodeRecords: @escaping @Sendable ([NamespaceRecord]) -> [UInt8],
          writeData: @escaping @Sendable () throws(VaultError) -> Void,
-         flushVolumes: @escaping @Sendable () throws(VaultError) -> Void,
          commitInterval: TimeInterval = 0.2, checkpointInterval: Int = 512, readOnly: Bool = false) {
         self.readOnly = readOnly
         self.store = store
         self.position = position
         self.encodeRecords = encodeRecords
         self.writeData = writeData
-        self.flushVolumes = flushVolumes
         self.commitInterval = commitInterval
         self.checkpointInterval = checkpointInterval
         let thread = Thread { [weak self] in self?.runCommitter() }
@@ -208,7 +204,7 @@ final class Journal: @unchecked Sendable {
             }
             do throws(VaultError) {
                 try store.write(encodeRecords(records), kind: .journalSegment, sequence: position.nextSegment, durable: false)
-                try flushVolumes()
+                try store.flush()
             } catch {
                 // Unflushed, the segment may or may not survive a crash; the next commit
                 // writes these records again under the same sequence number.
