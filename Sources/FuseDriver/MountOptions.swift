@@ -31,6 +31,10 @@ public struct MountOptions: Sendable, Equatable {
     /// `cache_size=`: bytes of decrypted chunks the vault keeps for re-reading (nil: the
     /// vault's default). The cache reserves this memory when the vault opens.
     public var cacheBytes: Int?
+    /// `commit=SECONDS` (as ext4's): the longest the buffered data of a file kept open may
+    /// wait to be written back without a sync (Vault+DurabilityHorizon.swift); an idle file
+    /// goes after 0.5 s, or after SECONDS when that is shorter. Nil: the vault's 5 s.
+    public var commitSeconds: Double?
     /// `noexec` / `exec`: whether programs on the mount may be executed.
     public var noExec = false
     /// `s3=HOST:PORT`: the daemon also serves the vault over S3 there (the address is checked
@@ -80,6 +84,11 @@ public struct MountOptions: Sendable, Equatable {
             case ("uid", let value?): reportedUID = try Self.identifier(key, value)
             case ("gid", let value?): reportedGID = try Self.identifier(key, value)
             case ("cache_size", let value?): cacheBytes = try Self.cacheSize(value, physicalMemory: physicalMemory)
+            case ("commit", let value?):
+                guard let seconds = Double(value), seconds >= 0.05, seconds <= 3_600 else {
+                    throw MountOptionError("commit must be a number of seconds from 0.05 to 3600, not \(value)")
+                }
+                commitSeconds = seconds
             case ("s3", let value?):
                 guard !value.isEmpty else { throw MountOptionError("mount option s3 needs an address (s3=HOST:PORT)") }
                 s3Address = value
@@ -91,7 +100,7 @@ public struct MountOptions: Sendable, Equatable {
                  ("io_uring", _?), ("noio_uring", _?), ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
             case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
-                 ("cache_size", nil), ("s3", nil), ("s3_domain", nil):
+                 ("cache_size", nil), ("commit", nil), ("s3", nil), ("s3_domain", nil):
                 throw MountOptionError("mount option \(key) needs a value (\(key)=…)")
             default:
                 throw MountOptionError("unknown mount option \(item)")
@@ -120,6 +129,10 @@ public struct MountOptions: Sendable, Equatable {
     public var vaultOptions: Vault.Options {
         var options = Vault.Options()
         if let cacheBytes { options.cacheBytes = cacheBytes }
+        if let commitSeconds {
+            options.longestUnflushedWrite = commitSeconds
+            options.idleWriteBackDelay = min(options.idleWriteBackDelay, commitSeconds)
+        }
         return options
     }
 

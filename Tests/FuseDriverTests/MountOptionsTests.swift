@@ -50,6 +50,19 @@ struct MountOptionsTests {
         #expect(refusal("uid")?.contains("needs a value") == true)
     }
 
+    @Test func commitBoundsHowLongAnOpenFilesDataWaits() throws {
+        let defaults = MountOptions().vaultOptions
+        #expect(defaults.longestUnflushedWrite == 5 && defaults.idleWriteBackDelay == 0.5)
+        let longer = try parse("commit=30").vaultOptions
+        #expect(longer.longestUnflushedWrite == 30 && longer.idleWriteBackDelay == 0.5)
+        let shorter = try parse("commit=0.1").vaultOptions
+        #expect(shorter.longestUnflushedWrite == 0.1 && shorter.idleWriteBackDelay == 0.1)
+        for bad in ["commit=0", "commit=0.01", "commit=3601", "commit=soon", "commit=-1", "commit="] {
+            #expect(refusal(bad)?.contains("commit must be a number of seconds") == true, "\(bad)")
+        }
+        #expect(refusal("commit")?.contains("needs a value") == true)
+    }
+
     @Test func cacheSizeIsInMiBOrHasASuffix() throws {
         #expect(try parse("cache_size=256").cacheBytes == 256 << 20)
         #expect(try parse("cache_size=256M").cacheBytes == 256 << 20)
