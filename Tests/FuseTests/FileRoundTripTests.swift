@@ -39,10 +39,11 @@ import Testing
         let files = Self.fileCount
         print("round trips of \(files) tar-style files, FLUSH \(skipsFlush ? "skipped" : "sent"): \(counts)")
         #expect(counts["CREATE"] == files, "\(counts)")
-        // One SETATTR per file is the futimens; a few more when a write crossed a clock tick,
-        // and one more per file whose create and write the test saw a tick apart (a loaded
-        // machine makes that common).
-        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] < files + files / 2 + tickCrossings,
+        // One SETATTR per file is the futimens; one more per file whose create and write the
+        // test saw a tick apart, and some more when a loaded machine stalls the test (40–43 in
+        // 11 runs; once 65 with 2 ticks crossed, in a CI run). Without the coarse-clock stamp
+        // every file pays the extra one: 2 × files, which this still refuses.
+        #expect(counts["SETATTR", default: 0] >= files && counts["SETATTR", default: 0] < files + files * 3 / 4 + tickCrossings,
                 "\(tickCrossings) creates and writes a tick apart: \(counts)")
         #expect(counts["GETXATTR", default: 0] <= files, "security.capability once per inode: \(counts)")
         if skipsFlush {
