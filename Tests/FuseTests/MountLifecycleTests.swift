@@ -123,9 +123,7 @@ struct MountLifecycleTests {
         #expect(data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == data.count)
         #expect(fsync(descriptor) == 0)
         close(descriptor)
-        guard let daemon = vault.daemon else { return }
-        kill(daemon.processIdentifier, SIGKILL)
-        daemon.waitUntilExit()
+        vault.killDaemon()
         var status = stat()
         // ECONNABORTED while the kernel is still tearing the connection down (ECANCELED for a
         // request it had queued on the dead daemon's io_uring), then ENOTCONN.
@@ -151,9 +149,7 @@ struct MountLifecycleTests {
         let synced = open(vault.path("synced"), O_CREAT | O_WRONLY, 0o644)
         #expect(write(synced, "x", 1) == 1)
         #expect(fsync(synced) == 0)
-        guard let daemon = vault.daemon else { return }
-        kill(daemon.processIdentifier, SIGKILL)
-        daemon.waitUntilExit()
+        vault.killDaemon()
         close(synced)
         try vault.mount()
         for (name, data) in files {
@@ -161,8 +157,6 @@ struct MountLifecycleTests {
         }
     }
 
-    /// allow_other lets another user in; default_permissions makes the kernel enforce the
-    /// mode bits for them.
     /// syncfs(2) never reaches the daemon (the kernel forwards FUSE_SYNCFS only to virtiofs
     /// and fuseblk servers); it pushes the kernel's dirty pages to it, and the daemon writes
     /// back a file that has gone quiet by itself (Vault+DurabilityHorizon.swift). Without
@@ -178,14 +172,14 @@ struct MountLifecycleTests {
         // The horizon (0.5 s without writes, swept every 0.25 s) and a journal commit (0.2 s),
         // with room for a loaded machine.
         sleep(3)
-        guard let daemon = vault.daemon else { return }
-        kill(daemon.processIdentifier, SIGKILL)
-        daemon.waitUntilExit()
+        vault.killDaemon()
         close(descriptor)
         try vault.mount()
         #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("open.log"))) == data)
     }
 
+    /// allow_other lets another user in; default_permissions makes the kernel enforce the
+    /// mode bits for them.
     @Test func defaultPermissionsAreEnforcedForAnotherUser() throws {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
         let vault = try MountedVault()

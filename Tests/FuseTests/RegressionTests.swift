@@ -103,9 +103,7 @@ struct RegressionTests {
         #expect(write(descriptor, "kept\n", 5) == 5)
         #expect(fsync(descriptor) == 0)
         close(descriptor)
-        guard let daemon = vault.daemon else { return }
-        kill(daemon.processIdentifier, SIGKILL)   // the journal now ends past the checkpoint
-        daemon.waitUntilExit()
+        vault.killDaemon()   // the journal now ends past the checkpoint
         vault.unmountBySignal()
         for index in [1, 4] { try FileManager.default.removeItem(atPath: vault.volumes[index]) }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import VaultCrypto
 import VolumePool
 @testable import Vault
 
@@ -27,30 +26,22 @@ import VolumePool
         try vault.read { (namespace) throws(VaultError) in try namespace.content(inode).blocks.map(\.storageObject) }
     }
 
-    /// Stops `vault` as a crash would (nothing more is committed) and opens the volumes again.
-    private func crashAndReopen(_ fixture: VaultFixture) throws -> Vault {
-        fixture.vault.journal.abandonForTesting()
-        fixture.vault.pool.close()
-        return try Vault(volumePaths: fixture.volumePaths, password: SecureBytes(copying: VaultFixture.password),
-                         options: VaultFixture.fastOptions)
-    }
-
     @Test func aNewestSegmentWhoseBlocksNeverArrivedIsDiscarded() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: Self.oneSegmentPerSync)
         let vault = fixture.vault!
-        let (kept, _) = try vault.mknod(root, "kept", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let kept = try fixture.newFile("kept")
         let keptBytes = pattern(5_000_000, 1)
         try fixture.write(kept, at: 0, keptBytes)
         try vault.sync()
 
-        let (lost, _) = try vault.mknod(root, "lost", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let lost = try fixture.newFile("lost")
         try fixture.write(lost, at: 0, pattern(5_000_000, 2))
         try vault.setXattr(kept, "user.note", Array("changed".utf8))  // the same segment changes "kept" too
         try vault.sync()
         let lostBlocks = try blocks(vault, lost)
         #expect(lostBlocks.count == 2)
         try vault.pool.delete(lostBlocks[1])
-        let after = try crashAndReopen(fixture)
+        let after = try fixture.crashAndReopen()
         defer { try? after.close() }
         #expect(after.recoveryNotes.count == 1)
         #expect(after.recoveryNotes.first?.contains("was discarded") == true, "\(after.recoveryNotes)")
@@ -66,12 +57,12 @@ import VolumePool
     @Test func aNewestSegmentWhoseBlocksArrivedIsKept() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: Self.oneSegmentPerSync)
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "file", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("file")
         let bytes = pattern(5_000_000, 4)
         try fixture.write(inode, at: 0, bytes)
         try vault.sync()
 
-        let after = try crashAndReopen(fixture)
+        let after = try fixture.crashAndReopen()
         defer { try? after.close() }
         #expect(after.recoveryNotes.isEmpty, "\(after.recoveryNotes)")
         #expect(try VaultFixture.contents(try after.lookup(root, "file").0, in: after) == bytes)
@@ -82,7 +73,7 @@ import VolumePool
     @Test func blocksTheNewestSegmentReplacedAgainAreNotRequired() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: Self.oneSegmentPerSync)
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "rewritten", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("rewritten")
         let handle = try vault.open(inode)
         try pattern(5_000_000, 5).withVaultBytes { (raw) throws(VaultError) in try vault.write(handle, at: 0, raw) }
         try vault.flush(handle)
@@ -100,7 +91,7 @@ import VolumePool
         }
         #expect(gone, "the replaced blocks were never freed")
 
-        let after = try crashAndReopen(fixture)
+        let after = try fixture.crashAndReopen()
         defer { try? after.close() }
         #expect(after.recoveryNotes.isEmpty, "\(after.recoveryNotes)")
         #expect(try VaultFixture.contents(inode, in: after) == final)
@@ -110,7 +101,7 @@ import VolumePool
     @Test func aCommitWithDataFlushesTheVolumesOnce() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: Self.oneSegmentPerSync)
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "file", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("file")
         try vault.sync()
         let before = vault.pool.counters.filesystemFlushes
         try fixture.write(inode, at: 0, pattern(200_000, 7))

@@ -1,14 +1,11 @@
 import Foundation
 import Testing
-import VaultCrypto
 @testable import Vault
 
 /// Data written to a file that stays open is written back without anyone asking, once the
 /// file is idle or its oldest unwritten byte is old enough (Vault+DurabilityHorizon.swift):
 /// the only durability a FUSE mount's syncfs can have, since the kernel does not forward it.
 @Suite struct DurabilityHorizonTests {
-    let root = Namespace.rootInode
-
     private func options(idle: TimeInterval, longest: TimeInterval) -> Vault.Options {
         var options = VaultFixture.fastOptions
         options.idleWriteBackDelay = idle
@@ -32,7 +29,7 @@ import VaultCrypto
     @Test func anIdleOpenFilesDataSurvivesACrash() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: options(idle: 0.2, longest: 60))
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "open.log", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("open.log")
         let bytes = (0 ..< 300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let handle = try vault.open(inode)
         try bytes.withVaultBytes { (raw) throws(VaultError) in try vault.write(handle, at: 0, raw) }
@@ -40,11 +37,7 @@ import VaultCrypto
 
         #expect(try eventually { try recordedSize(vault, inode) == UInt64(bytes.count) }, "the idle file was not written back")
         usleep(300_000)  // the journal commits every 0.02 s here
-        vault.journal.abandonForTesting()  // a crash: the handle is never released, nothing more is committed
-        vault.pool.close()
-
-        let after = try Vault(volumePaths: fixture.volumePaths, password: SecureBytes(copying: VaultFixture.password),
-                              options: VaultFixture.fastOptions)
+        let after = try fixture.crashAndReopen()  // the handle is never released
         defer { try? after.close() }
         #expect(try VaultFixture.contents(inode, in: after) == bytes)
     }
@@ -52,7 +45,7 @@ import VaultCrypto
     @Test func aBusyWritersDataIsWrittenBackOnceItIsOldEnough() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: options(idle: 60, longest: 0.3))
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "busy.log", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("busy.log")
         let handle = try vault.open(inode)
         defer { try? vault.release(handle) }
         let line = Array("another line of a log that is never closed\n".utf8)
@@ -69,7 +62,7 @@ import VaultCrypto
     @Test func aFlushedFileIsNotWrittenBackAgain() throws {
         let fixture = try VaultFixture(k: 2, m: 1, options: options(idle: 0.05, longest: 0.05))
         let vault = fixture.vault!
-        let (inode, _) = try vault.mknod(root, "synced", kind: .regular, permissions: 0o644, uid: 0, gid: 0)
+        let inode = try fixture.newFile("synced")
         let handle = try vault.open(inode)
         defer { try? vault.release(handle) }
         try Array(repeating: UInt8(1), count: 100_000).withVaultBytes { (raw) throws(VaultError) in try vault.write(handle, at: 0, raw) }

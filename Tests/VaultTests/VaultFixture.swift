@@ -38,9 +38,22 @@ final class VaultFixture {
         vault = try Vault(volumePaths: volumePaths, password: SecureBytes(copying: Self.password), options: options)
     }
 
+    /// Stops the vault as a crash would (nothing more is committed, the handles stay open)
+    /// and opens the volumes again in a second vault, which the caller closes.
+    func crashAndReopen(options: Vault.Options = VaultFixture.fastOptions) throws -> Vault {
+        vault.journal.abandonForTesting()
+        vault.pool.close()
+        return try Vault(volumePaths: volumePaths, password: SecureBytes(copying: Self.password), options: options)
+    }
+
     deinit {
         try? vault?.close()
         try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// A new empty regular file (0644, owned by root) in the root directory.
+    func newFile(_ name: String) throws(VaultError) -> InodeNumber {
+        try vault.mknod(Namespace.rootInode, name, kind: .regular, permissions: 0o644, uid: 0, gid: 0).0
     }
 
     /// The inode at `path` (components below the root).

@@ -13,25 +13,29 @@ extension BlockStore {
     /// A block the pool cannot find, or finds with fewer than k intact shards, is
     /// `.incomplete`; anything else that fails — chunks that fail authentication although
     /// their shards are intact (tampering, never a crash), an I/O error — throws, so recovery
-    /// stops instead of discarding what may be durable.
+    /// stops instead of discarding what may be durable. Only a failed read asks the pool
+    /// which case it is (the read's error no longer carries the pool's).
     public func checkStored(_ block: BlockReference) throws(VaultError) -> StoredCheck {
-        let layout = layout(of: block)
-        guard layout.chunkCount > 0 else { return .intact }
-        let stored = layout.storedRange(ofChunks: 0 ..< layout.chunkCount)
-        let offset = block.pack?.byteOffset(sealedChunkSize: layout.sealedChunkSize) ?? 0
-        do {
-            _ = try pool.get(block.storageObject, range: stored.lowerBound + offset ..< stored.upperBound + offset)
-        } catch PoolError.objectNotFound {
-            return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) is not on the volumes")
-        } catch let PoolError.objectUnreadable(_, good, needed, _) {
-            return .incomplete("block \(block.id.hex): \(good) intact shards of \(block.storageObject.hex), \(needed) needed")
-        } catch let PoolError.invalidRange(_, _, length) {
-            return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) holds only \(length) bytes")
-        } catch {
-            throw VaultError(poolFailure: error, context: "checking block \(block.id.hex)")
-        }
         var plaintext = [UInt8](repeating: 0, count: Int(block.length))
-        try plaintext.withMutableVaultBytes { (raw) throws(VaultError) in try read(block, range: 0 ..< raw.count, into: raw) }
-        return .intact
+        do {
+            try plaintext.withMutableVaultBytes { (raw) throws(VaultError) in try read(block, range: 0 ..< raw.count, into: raw) }
+            return .intact
+        } catch {
+            let layout = layout(of: block)
+            let stored = layout.storedRange(ofChunks: 0 ..< layout.chunkCount)
+            let offset = block.pack?.byteOffset(sealedChunkSize: layout.sealedChunkSize) ?? 0
+            do {
+                _ = try pool.get(block.storageObject, range: stored.lowerBound + offset ..< stored.upperBound + offset)
+            } catch PoolError.objectNotFound {
+                return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) is not on the volumes")
+            } catch let PoolError.objectUnreadable(_, good, needed, _) {
+                return .incomplete("block \(block.id.hex): \(good) intact shards of \(block.storageObject.hex), \(needed) needed")
+            } catch let PoolError.invalidRange(_, _, length) {
+                return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) holds only \(length) bytes")
+            } catch {
+                throw VaultError(poolFailure: error, context: "checking block \(block.id.hex)")
+            }
+            throw error
+        }
     }
 }

@@ -32,12 +32,12 @@ struct Recovery {
         guard let snapshot = try store.read(kind: .checkpoint, sequence: superblock.checkpointSequence) else {
             throw VaultError(.io, "checkpoint \(superblock.checkpointSequence) named by the superblock is missing")
         }
-        var replay = try self.replay(snapshot, superblock: superblock, through: nil)
+        var replay = try self.replay(snapshot, superblock: superblock, before: nil)
         var notes: [String] = []
         if let newest = replay.newestBatch, let missing = try firstIncompleteBlock(named: newest, in: replay.namespace) {
             let discarded = replay.end - 1
             store.remove(kind: .journalSegment, sequence: discarded)
-            replay = try self.replay(snapshot, superblock: superblock, through: discarded)
+            replay = try self.replay(snapshot, superblock: superblock, before: discarded)
             notes.append("journal segment \(discarded) was discarded: \(missing). A crash came before its commit was "
                 + "flushed, so none of its \(newest.count) changes had been acknowledged.")
         }
@@ -58,7 +58,7 @@ struct Recovery {
 
     /// The checkpoint with every segment after it applied, up to (not including) `limit`
     /// when given, else up to the end of the journal.
-    private func replay(_ snapshot: [UInt8], superblock: Superblock, through limit: UInt64?) throws(VaultError) -> Replay {
+    private func replay(_ snapshot: [UInt8], superblock: Superblock, before limit: UInt64?) throws(VaultError) -> Replay {
         let namespace: Namespace
         do {
             namespace = try restoreSnapshot(snapshot)
