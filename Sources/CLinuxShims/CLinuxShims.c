@@ -32,3 +32,9 @@ int shardvault_unpin_thread_once(void) {
     if (sched_getaffinity(getpid(), sizeof set, &set) != 0) return -errno;
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
 }
+
+int shardvault_use_batch_scheduling(void) {
+    struct sched_param parameters = { .sched_priority = 0 };
+    // Linux applies a policy to the thread, not the process, when given 0.
+    return sched_setscheduler(0, SCHED_BATCH, &parameters) == 0 ? 0 : -errno;
+}

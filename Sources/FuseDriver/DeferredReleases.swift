@@ -25,6 +25,8 @@ final class DeferredReleases: @unchecked Sendable {
     /// How long the thread waits between batches while releases keep coming.
     static let batchInterval: useconds_t = 1000
 
+    /// `FastPaths.batchScheduling`: the thread runs SCHED_BATCH.
+    private let batchScheduling: Bool
     private let condition = NSCondition()
     private var pending: [@Sendable () -> Void] = []
     /// The thread is blocked waiting for work (and must be woken for new work).
@@ -33,6 +35,10 @@ final class DeferredReleases: @unchecked Sendable {
     private var running = false
     private var stopping = false
     private var stopped = false
+
+    init(batchScheduling: Bool) {
+        self.batchScheduling = batchScheduling
+    }
 
     /// Starts the thread; the session loop must not start before.
     func start() {
@@ -74,6 +80,7 @@ final class DeferredReleases: @unchecked Sendable {
     private func run() {
         // Started from a pinned thread, we would run beside the closers we are here to spare.
         _ = shardvault_unpin_thread_once()
+        if batchScheduling { _ = shardvault_use_batch_scheduling() }
         condition.lock()
         while true {
             if pending.isEmpty {

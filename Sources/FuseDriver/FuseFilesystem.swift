@@ -36,8 +36,10 @@ public final class FuseFilesystem: Sendable {
         self.initReply = InitReplyAmendment(killsPrivileges: fastPaths.clearsSetIDBits, usesRings: options.usesIOUring,
                                             reports: options.reportsNegotiation)
         self.census = options.reportsRequests ? RequestCensus() : nil
-        self.rings = options.usesIOUring ? RingQueues(payloadSize: max(options.maximumWrite, 1 << 20) + (64 << 10)) : nil
-        self.releases = fastPaths.defersReleases ? DeferredReleases() : nil
+        self.rings = options.usesIOUring
+            ? RingQueues(payloadSize: max(options.maximumWrite, 1 << 20) + (64 << 10), batchScheduling: fastPaths.batchScheduling)
+            : nil
+        self.releases = fastPaths.defersReleases ? DeferredReleases(batchScheduling: fastPaths.batchScheduling) : nil
     }
 
     /// The filesystem a request belongs to.

@@ -28,6 +28,8 @@ final class RingQueues: @unchecked Sendable {
     }
 
     private let payloadSize: Int
+    /// `FastPaths.batchScheduling`: the workers run SCHED_BATCH.
+    private let batchScheduling: Bool
     /// Requests taken from a ring whose reply libfuse has not sent yet, by unique id.
     private let awaiting = Mutex<[UInt64: RingWorker]>([:])
     private let lock = NSLock()
@@ -38,8 +40,9 @@ final class RingQueues: @unchecked Sendable {
     /// Entered before each worker thread starts, left when it ends.
     private let workers = DispatchGroup()
 
-    init(payloadSize: Int) {
+    init(payloadSize: Int, batchScheduling: Bool) {
         self.payloadSize = payloadSize
+        self.batchScheduling = batchScheduling
     }
 
     func attach(_ session: OpaquePointer) {
@@ -59,7 +62,8 @@ final class RingQueues: @unchecked Sendable {
         let queues = Self.possibleCPUs()
         for queue in 0 ..< queues {
             for _ in 0 ..< Self.workersPerQueue(queues: queues) {
-                let worker = RingWorker(queue: UInt16(queue), device: device, payloadSize: payloadSize)
+                let worker = RingWorker(queue: UInt16(queue), device: device, payloadSize: payloadSize,
+                                        batchScheduling: batchScheduling)
                 workers.enter()
                 let thread = Thread { [self] in
                     defer { workers.leave() }
@@ -124,6 +128,7 @@ final class RingWorker: @unchecked Sendable {
     let queue: UInt16
     private let device: Int32
     private let payloadSize: Int
+    private let batchScheduling: Bool
     private var ring: OpaquePointer?
     // Guarded by `condition`: whether libfuse has answered the request in hand (nearly
     // always before `fuse_session_process_buf` returns; later only for operations answered
@@ -131,14 +136,16 @@ final class RingWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var replied = true
 
-    init(queue: UInt16, device: Int32, payloadSize: Int) {
+    init(queue: UInt16, device: Int32, payloadSize: Int, batchScheduling: Bool) {
         self.queue = queue
         self.device = device
         self.payloadSize = payloadSize
+        self.batchScheduling = batchScheduling
     }
 
     func run(session: OpaquePointer, queues: RingQueues, inspect: @Sendable (UnsafeRawBufferPointer) -> Void) {
         _ = shardvault_pin_thread_to_cpu(Int32(queue))
+        if batchScheduling { _ = shardvault_use_batch_scheduling() }
         guard let ring = shardvault_fuse_ring_open(device, queue, payloadSize) else {
             Self.report("cannot set up an io_uring for queue \(queue): \(String(cString: strerror(errno)))")
             return

@@ -24,9 +24,11 @@ struct FastPathsTests {
         #expect(!flush.skipsFlush && flush.clearsSetIDBits && flush.description == "disabled: flush")
         let release = try parse("release")
         #expect(!release.defersReleases && release.skipsFlush && release.description == "disabled: release")
+        let batch = try parse("batch")
+        #expect(!batch.batchScheduling && batch.defersReleases && batch.description == "disabled: batch")
         let all = try parse("all")
         #expect(!all.inlineOperations && !all.operationArena && !all.bufferPools && !all.clearsSetIDBits && !all.skipsFlush
-            && !all.defersReleases)
+            && !all.defersReleases && !all.batchScheduling)
     }
 
     @Test func unknownNamesAreRefusedByName() {

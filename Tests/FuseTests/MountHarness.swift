@@ -60,9 +60,6 @@ final class MountedVault {
         }
     }
 
-    /// SIGTERM, then wait for the daemon to exit; returns its exit status (nil when it had
-    /// to be killed). The mount point is detached in any case.
-    @discardableResult
     /// SIGKILL for the daemon, as a crash: returns once it is gone, its mount left stale.
     func killDaemon() {
         guard let process = daemon else { return }
@@ -70,6 +67,9 @@ final class MountedVault {
         process.waitUntilExit()
     }
 
+    /// SIGTERM, then wait for the daemon to exit; returns its exit status (nil when it had
+    /// to be killed). The mount point is detached in any case.
+    @discardableResult
     func unmountBySignal(timeout: TimeInterval = 20) -> Int32? {
         guard let process = daemon else { return nil }
         daemon = nil

@@ -61,6 +61,44 @@ struct RingQueueTests {
         #expect(!vault.log().split(separator: "\n").last(where: { $0.contains("FUSE requests") })!.contains("io_uring"))
     }
 
+    /// FastPaths.batchScheduling: the ring workers (the daemon's threads pinned to one CPU)
+    /// run SCHED_BATCH, so a RELEASE waits for its closer to block instead of preempting it;
+    /// switched off, they are ordinary threads.
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount > 1, "with one CPU every thread looks pinned"))
+    func ringWorkersRunAsBatchThreadsUnlessSwitchedOff() throws {
+        let vault = try MountedVault(mount: false)
+        defer { vault.stop() }
+        for (environment, policy) in [([String: String](), Self.batchPolicy), (["SHARDVAULT_FUSE_DISABLE": "batch"], 0)] {
+            try vault.mount(options: ["io_uring"], environment: environment)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: vault.path("touch")))  // the rings are up
+            let pid = try #require(vault.daemon?.processIdentifier)
+            let workers = try Self.pinnedThreads(of: pid)
+            #expect(workers.count >= ProcessInfo.processInfo.activeProcessorCount, "\(workers)")
+            #expect(workers.allSatisfy { $0.policy == policy }, "\(environment): \(workers)")
+            #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+        }
+    }
+
+    static let batchPolicy = 3  // SCHED_BATCH
+
+    /// The threads of `pid` allowed on one CPU only, with their scheduling policy
+    /// (/proc/PID/task/TID/stat field 41).
+    static func pinnedThreads(of pid: Int32) throws -> [(thread: Int, policy: Int)] {
+        // A thread that ends while we look is skipped.
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap { (name) -> (Int, Int)? in
+            guard let thread = Int(name),
+                  let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(name)/status", encoding: .utf8),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(name)/stat", encoding: .utf8),
+                  let nameEnd = stat.lastIndex(of: ")") else { return nil }
+            let allowed = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }?.split(separator: "\t").last
+            guard let allowed, Int(allowed.trimmingCharacters(in: .whitespaces)) != nil else { return nil }  // "0", not "0-1"
+            // Fields after the command name, which is in parentheses and may hold spaces; field
+            // 41 is the 39th of them.
+            let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+            return fields.count > 38 ? Int(fields[38]).map { (thread, $0) } : nil
+        }
+    }
+
     static func xattr(_ path: String, _ name: String) throws -> String {
         var buffer = [UInt8](repeating: 0, count: 64)
         let length = getxattr(path, name, &buffer, buffer.count)

@@ -21,6 +21,10 @@ int shardvault_pin_thread_to_cpu(int cpu);
 /// Gives the calling thread the process's CPU affinity (its main thread's) the first time it
 /// is called on a thread; later calls on that thread do nothing. 0 or -errno (CLinuxShims.c).
 int shardvault_unpin_thread_once(void);
+/// Puts the calling thread in SCHED_BATCH: its wake-ups no longer preempt the thread running
+/// on its CPU, while its share of the CPU stays that of any other thread. 0 or -errno
+/// (CLinuxShims.c).
+int shardvault_use_batch_scheduling(void);
 
 /// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
 #define SHARDVAULT_POSIX_SPAWN_SETSID 0x80
