@@ -35,21 +35,19 @@ struct UploadReceiver {
         var batch = Batch()
         var offset: UInt64 = 0
         var pending: InFlight?
+        /// Waits for the batch in flight, then sends `batch` on its way.
+        func send() async throws {
+            try await pending?.finish()
+            pending = start(batch, at: offset, handle, digests)
+            offset += UInt64(batch.bytes)
+            batch = Batch()
+        }
         do {
             for try await var buffer in body {
                 try payload.add(&buffer, to: &batch, after: offset)
-                if batch.bytes >= Self.batchBytes {
-                    try await pending?.finish()
-                    pending = start(batch, at: offset, handle, digests)
-                    offset += UInt64(batch.bytes)
-                    batch = Batch()
-                }
+                if batch.bytes >= Self.batchBytes { try await send() }
             }
-            if batch.bytes > 0 {
-                try await pending?.finish()
-                pending = start(batch, at: offset, handle, digests)
-                offset += UInt64(batch.bytes)
-            }
+            if batch.bytes > 0 { try await send() }
             try payload.finish(total: offset)
             try await pending?.written.value
             let vault = vault
@@ -58,8 +56,7 @@ struct UploadReceiver {
             pending = nil
             try await flushed
         } catch {
-            _ = try? await pending?.written.value
-            _ = try? await pending?.hashed.value
+            await pending?.settle()
             throw error
         }
         return Result(md5: try digests.verify(expectations, trailers: payload.trailers), length: offset)
@@ -140,6 +137,12 @@ struct UploadReceiver {
         func finish() async throws {
             try await written.value
             try await hashed.value
+        }
+
+        /// Waits for both, whatever they throw (the body has failed already).
+        func settle() async {
+            _ = try? await written.value
+            _ = try? await hashed.value
         }
     }
 

@@ -21,21 +21,28 @@ extension BlockStore {
             try plaintext.withMutableVaultBytes { (raw) throws(VaultError) in try read(block, range: 0 ..< raw.count, into: raw) }
             return .intact
         } catch {
-            let layout = layout(of: block)
-            let stored = layout.storedRange(ofChunks: 0 ..< layout.chunkCount)
-            let offset = block.pack?.byteOffset(sealedChunkSize: layout.sealedChunkSize) ?? 0
-            do {
-                _ = try pool.get(block.storageObject, range: stored.lowerBound + offset ..< stored.upperBound + offset)
-            } catch PoolError.objectNotFound {
-                return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) is not on the volumes")
-            } catch let PoolError.objectUnreadable(_, good, needed, _) {
-                return .incomplete("block \(block.id.hex): \(good) intact shards of \(block.storageObject.hex), \(needed) needed")
-            } catch let PoolError.invalidRange(_, _, length) {
-                return .incomplete("block \(block.id.hex): its object \(block.storageObject.hex) holds only \(length) bytes")
-            } catch {
-                throw VaultError(poolFailure: error, context: "checking block \(block.id.hex)")
-            }
+            if let missing = try missingShards(of: block) { return .incomplete(missing) }
             throw error
+        }
+    }
+
+    /// Why the pool cannot serve `block`'s stored bytes — absent, too few intact shards, cut
+    /// short — or nil when it can.
+    private func missingShards(of block: BlockReference) throws(VaultError) -> String? {
+        let layout = layout(of: block)
+        let stored = layout.storedRange(ofChunks: 0 ..< layout.chunkCount)
+        let offset = block.pack?.byteOffset(sealedChunkSize: layout.sealedChunkSize) ?? 0
+        do {
+            _ = try pool.get(block.storageObject, range: stored.lowerBound + offset ..< stored.upperBound + offset)
+            return nil
+        } catch PoolError.objectNotFound {
+            return "block \(block.id.hex): its object \(block.storageObject.hex) is not on the volumes"
+        } catch let PoolError.objectUnreadable(_, good, needed, _) {
+            return "block \(block.id.hex): \(good) intact shards of \(block.storageObject.hex), \(needed) needed"
+        } catch let PoolError.invalidRange(_, _, length) {
+            return "block \(block.id.hex): its object \(block.storageObject.hex) holds only \(length) bytes"
+        } catch {
+            throw VaultError(poolFailure: error, context: "checking block \(block.id.hex)")
         }
     }
 }
