@@ -30,6 +30,12 @@ struct KernelRequest {
     /// INIT: `fuse_init_in.flags2`, which the kernel fills only with FUSE_INIT_EXT in flags.
     var offeredFlags2: UInt32 { offeredFlags & Opcode.initExtension != 0 ? argument(at: 16) ?? 0 : 0 }
 
+    /// WRITE: how many bytes (`fuse_write_in.size`).
+    var writeSize: Int { opcode == Opcode.write ? Int(argument(at: 16) ?? 0) : 0 }
+
+    /// SETATTR: whether it sets the size (`FATTR_SIZE` in `fuse_setattr_in.valid`).
+    var setsSize: Bool { opcode == Opcode.setAttributes && (argument(at: 0) ?? 0) & Opcode.setsSize != 0 }
+
     /// The kernel asks the filesystem to clear the file's set-user-ID and set-group-ID bits
     /// before this WRITE (`FUSE_WRITE_KILL_SUIDGID`) or truncating OPEN
     /// (`FUSE_OPEN_KILL_SUIDGID`); only with FUSE_HANDLE_KILLPRIV_V2 negotiated.
@@ -44,9 +50,15 @@ struct KernelRequest {
 
 /// The kernel's operation codes and flags this driver reads itself (linux/fuse.h).
 enum Opcode {
+    static let setAttributes: UInt32 = 4
     static let open: UInt32 = 14
+    static let read: UInt32 = 15
     static let write: UInt32 = 16
+    static let fsync: UInt32 = 20
     static let initialize: UInt32 = 26
+    static let fsyncDirectory: UInt32 = 30
+    /// FATTR_SIZE in fuse_setattr_in.valid.
+    static let setsSize: UInt32 = 1 << 3
     /// FUSE_INIT_EXT in fuse_init_in.flags: flags2 is filled in.
     static let initExtension: UInt32 = 1 << 30
     /// FUSE_WRITE_KILL_SUIDGID in fuse_write_in.write_flags.

@@ -160,9 +160,7 @@ extension Vault {
 
     /// The size of an open file including unflushed writes.
     public func size(of handle: FileHandle) -> UInt64 {
-        handle.file.lock.lock()
-        defer { handle.file.lock.unlock() }
-        return handle.file.size
+        handle.file.publishedSize.load(ordering: .acquiring)
     }
 
     /// Sets the size of a regular file (truncate/ftruncate), open or not.

@@ -48,9 +48,7 @@ extension Vault {
             let seenRemovals = openFiles.removalCount
             var attributes = try read { (namespace) throws(VaultError) in try namespace.attributes(inode) }
             if let file = openFiles.file(inode) {
-                file.lock.lock()
-                attributes.size = file.size
-                file.lock.unlock()
+                attributes.size = file.publishedSize.load(ordering: .acquiring)
                 return attributes
             }
             // Otherwise the recorded size is current, unless a file's last write-back

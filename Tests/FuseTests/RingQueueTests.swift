@@ -79,6 +79,73 @@ struct RingQueueTests {
         }
     }
 
+    /// A request that waits for a disk goes to a helper thread (RingHelpers), so it does not
+    /// hold up the other requests of its CPU. The disk is made to wait for as long as the test
+    /// likes: the shard files of a file are replaced by FIFOs, on which the daemon's open and
+    /// read block until the test, holding the other end, closes it.
+    @Test func aReadWaitingForItsDiskDoesNotHoldUpItsCPU() throws {
+        let vault = try MountedVault(mount: false)
+        defer { vault.stop() }
+        try vault.mount(options: ["io_uring"])
+        let original = Data((0 ..< 4 << 20).map { _ in UInt8.random(in: 0 ... 255) })
+        try original.write(to: URL(fileURLWithPath: vault.path("big")))
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+
+        let shards = try vault.volumes.flatMap { try Self.files(under: $0 + "/objects", atLeast: 1 << 20) }
+        try #require(shards.count == vault.volumes.count, "\(shards)")
+        for shard in shards {
+            try #require(rename(shard, shard + ".aside") == 0 && mkfifo(shard, 0o600) == 0, "errno \(errno)")
+        }
+        let fifos = FifoHolder(paths: shards)
+        defer {
+            fifos.releaseAll()
+            for shard in shards { unlink(shard); rename(shard + ".aside", shard) }
+        }
+        try vault.mount(options: ["io_uring"])
+        // One READ, of one page, that never reaches the page cache.
+        let reader = try Shell.start("taskset -c 0 dd if=\(vault.path("big")) of=/dev/null bs=4096 count=1 iflag=direct")
+        try #require(fifos.holdOneOpenedByTheDaemon(timeout: 20), "the daemon never opened a shard; log: \(vault.log())")
+
+        // Started outside the mount: a child that entered it before running the script would
+        // hold up Process.run itself.
+        let othersRunning = try Shell.start(
+            "taskset -c 0 bash -c 'cd \(vault.mountpoint) && echo hello > small && cat small && ls -l > /dev/null && rm small'")
+        let deadline = Date().addingTimeInterval(20)
+        while othersRunning.process.isRunning && Date() < deadline { usleep(10_000) }
+        guard !othersRunning.process.isRunning else {
+            Issue.record("requests from the reader's CPU waited for its READ")
+            // A request the daemon has taken cannot be interrupted: only its end frees the callers.
+            vault.killDaemon()
+            _ = othersRunning.wait(timeout: 20)
+            _ = reader.wait(timeout: 20)
+            return
+        }
+        let others = othersRunning.wait(timeout: 0)
+        #expect(others.succeeded && others.output.contains("hello"), "\(others.tail)")
+
+        fifos.releaseAll(until: { !reader.process.isRunning }, timeout: 20)
+        let read = reader.wait(timeout: 5)
+        #expect(!read.timedOut && read.status != 0, "a read of shards that are all empty failed: \(read.tail)")
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+
+        for shard in shards { unlink(shard); rename(shard + ".aside", shard) }
+        try vault.mount(options: ["io_uring"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: vault.path("big"))) == original, "the file lost data")
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+    }
+
+    /// Regular files of at least `size` bytes under `directory`.
+    static func files(under directory: String, atLeast size: Int) throws -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        var found: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            let path = directory + "/" + relative
+            var info = stat()
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size >= size { found.append(path) }
+        }
+        return found
+    }
+
     static let batchPolicy = 3  // SCHED_BATCH
 
     /// The threads of `pid` allowed on one CPU only, with their scheduling policy
@@ -108,3 +175,45 @@ struct RingQueueTests {
 }
 
 let kernelHasFuseRings = FileManager.default.fileExists(atPath: "/sys/module/fuse/parameters/enable_uring")
+
+/// The writing ends of FIFOs that stand in for shard files. A FIFO opened for writing
+/// without blocking succeeds only once a reader (the daemon) has it open; held, the reader's
+/// read waits; closed, the reader sees end of file.
+final class FifoHolder {
+    let paths: [String]
+    private var held: [Int32] = []
+
+    init(paths: [String]) { self.paths = paths }
+
+    /// Waits until the daemon opened one of the FIFOs and keeps its writing end open.
+    func holdOneOpenedByTheDaemon(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for path in paths {
+                let descriptor = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+                if descriptor >= 0 {
+                    held.append(descriptor)
+                    return true
+                }
+            }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    /// Closes what is held, then keeps giving end of file to every reader that opens a FIFO
+    /// until `done` or the timeout.
+    func releaseAll(until done: () -> Bool = { true }, timeout: TimeInterval = 0) {
+        for descriptor in held { close(descriptor) }
+        held = []
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            for path in paths {
+                let descriptor = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+                if descriptor >= 0 { close(descriptor) }
+            }
+            if done() { return }
+            usleep(5_000)
+        } while Date() < deadline
+    }
+}

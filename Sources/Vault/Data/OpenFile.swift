@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VolumePool
 
 /// The write-back state of one open regular file, shared by all its handles.
@@ -23,8 +24,12 @@ final class OpenFile: @unchecked Sendable {
     /// of it were never written (they are then read from the stored block).
     static let maximumIncompleteDirtyBlocks = 32
     var handleCount = 0
-    /// Logical size, including writes not yet flushed.
-    var size: UInt64
+    /// Logical size, including writes not yet flushed (guarded by `lock`).
+    var size: UInt64 { didSet { publishedSize.store(size, ordering: .releasing) } }
+    /// `size`, for getattr and friends without the lock: a read of a cold block holds the
+    /// lock while it waits for the disk, and a stat of the file must not wait with it (nor
+    /// hold up, on a FUSE ring owner, every other request of its CPU).
+    let publishedSize: Atomic<UInt64>
     /// The content as last recorded in the namespace.
     var content: FileContent
     var dirtyBlocks: [Int: DirtyBlock] = [:]
@@ -58,6 +63,7 @@ final class OpenFile: @unchecked Sendable {
     init(inode: InodeNumber, size: UInt64, content: FileContent) {
         self.inode = inode
         self.size = size
+        publishedSize = Atomic(size)
         self.content = content
     }
 
