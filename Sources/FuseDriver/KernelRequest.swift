@@ -1,6 +1,6 @@
 /// A request as the kernel wrote it to /dev/fuse, read before libfuse decodes it for what
-/// libfuse 3.14 does not pass on: the kernel's INIT flags and the kill-set-ID flags of WRITE
-/// and OPEN.
+/// libfuse 3.14 does not pass on — the kernel's INIT flags and the kill-set-ID flags of WRITE
+/// and OPEN — and for where a ring owner sends it (`RingHelpers.takes`).
 ///
 /// Layouts from linux/fuse.h (stable ABI): `fuse_in_header` (40 bytes), then the
 /// operation's arguments.
