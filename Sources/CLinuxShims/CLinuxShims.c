@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "CLinuxShims.h"
 
@@ -37,4 +39,11 @@ int shardvault_use_batch_scheduling(void) {
     struct sched_param parameters = { .sched_priority = 0 };
     // Linux applies a policy to the thread, not the process, when given 0.
     return sched_setscheduler(0, SCHED_BATCH, &parameters) == 0 ? 0 : -errno;
+}
+
+int shardvault_name_this_thread(const char *name) {
+    char shortened[16];
+    strncpy(shortened, name, sizeof shortened - 1);
+    shortened[sizeof shortened - 1] = 0;
+    return prctl(PR_SET_NAME, shortened, 0, 0, 0) == 0 ? 0 : -errno;
 }

@@ -42,8 +42,10 @@ final class DeferredReleases: @unchecked Sendable {
 
     /// Starts the thread; the session loop must not start before.
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "shardvault.release"
+        let thread = Thread { [self] in
+            _ = shardvault_name_this_thread("sv-release")
+            run()
+        }
         thread.start()
     }
 

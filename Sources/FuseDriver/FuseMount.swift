@@ -1,4 +1,5 @@
 import CFuse3
+import CLinuxShims
 import Foundation
 import Glibc
 import Vault
@@ -105,6 +106,7 @@ public final class FuseMount: Sendable {
         let watcher = SignalWatcher()
         let mountpoint = mountpoint
         let thread = Thread {
+            _ = shardvault_name_this_thread("sv-signals")
             var set = Self.signalSet()
             pthread_sigmask(SIG_BLOCK, &set, nil)
             var pollInterval = timespec(tv_sec: 0, tv_nsec: 200_000_000)
@@ -116,7 +118,6 @@ public final class FuseMount: Sendable {
                 }
             }
         }
-        thread.name = "shardvault-signals"
         thread.start()
         return watcher
     }

@@ -1,4 +1,5 @@
 import CFuse3
+import CLinuxShims
 import Foundation
 import Glibc
 import Vault
@@ -106,8 +107,10 @@ public final class KernelCacheNotifier: @unchecked Sendable {
             stopping = false
             senderRunning = true
         }
-        let thread = Thread { [self] in sendUntilStopped() }
-        thread.name = "shardvault-notify"
+        let thread = Thread { [self] in
+            _ = shardvault_name_this_thread("sv-notify")
+            sendUntilStopped()
+        }
         thread.start()
     }
 

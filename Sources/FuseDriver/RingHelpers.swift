@@ -25,11 +25,11 @@ final class RingHelpers: @unchecked Sendable {
     init(count: Int, cpu: Int, batchScheduling: Bool, name: String) {
         for _ in 0 ..< count {
             let thread = Thread { [self] in
+                _ = shardvault_name_this_thread(name)
                 _ = shardvault_pin_thread_to_cpu(Int32(cpu))
                 if batchScheduling { _ = shardvault_use_batch_scheduling() }
                 serve()
             }
-            thread.name = name
             thread.start()
         }
     }

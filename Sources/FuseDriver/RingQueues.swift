@@ -70,10 +70,10 @@ final class RingQueues: @unchecked Sendable {
                                     entries: Self.entriesPerQueue(queues: queues), batchScheduling: batchScheduling)
             workers.enter()
             let thread = Thread { [self] in
+                _ = shardvault_name_this_thread("sv-ring-\(queue)")
                 defer { workers.leave() }
                 worker.run(session: OpaquePointer(bitPattern: sessionAddress)!, queues: self, inspect: inspect)
             }
-            thread.name = "shardvault-ring-\(queue)"
             thread.start()
         }
     }
@@ -148,7 +148,7 @@ final class RingWorker: @unchecked Sendable {
         self.entries = entries
         self.batchScheduling = batchScheduling
         helpers = RingHelpers(count: entries, cpu: Int(queue), batchScheduling: batchScheduling,
-                              name: "shardvault-ring-\(queue)-helper")
+                              name: "sv-ring-\(queue)-help")
     }
 
     func run(session: OpaquePointer, queues: RingQueues, inspect: @Sendable (UnsafeRawBufferPointer) -> Void) {

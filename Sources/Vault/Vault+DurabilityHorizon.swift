@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 
 /// The durability horizon: data written to a file that stays open is written back once the
@@ -39,6 +40,7 @@ final class DirtyDataSweeper: @unchecked Sendable {
     /// `stop` is called.
     init(vault: Vault, interval: TimeInterval) {
         let thread = Thread { [weak vault, self] in
+            _ = shardvault_name_this_thread("sv-sweeper")
             condition.lock()
             defer {
                 stopped = true
@@ -53,7 +55,6 @@ final class DirtyDataSweeper: @unchecked Sendable {
                 condition.lock()
             }
         }
-        thread.name = "shardvault.sweeper"
         thread.start()
     }
 

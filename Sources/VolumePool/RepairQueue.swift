@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 import Synchronization
 
@@ -71,6 +72,7 @@ final class BackgroundHealer: Sendable {
     func start(pool: VolumePool) {
         running.store(true, ordering: .sequentiallyConsistent)
         let thread = Thread { [weak pool, self] in
+            _ = shardvault_name_this_thread("sv-heal")
             threadID.store(UInt(pthread_self()), ordering: .sequentiallyConsistent)
             while running.load(ordering: .sequentiallyConsistent) {
                 guard let id = queue.dequeue() else {
@@ -82,7 +84,6 @@ final class BackgroundHealer: Sendable {
             }
             finished.signal()
         }
-        thread.name = "shardvault-heal"
         thread.start()
     }
 

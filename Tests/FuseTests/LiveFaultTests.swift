@@ -34,7 +34,7 @@ struct LiveFaultTests {
         defer { loop.stopAndWait() }
         try #require(loop.waitForPasses(atLeast: [1, 1], timeout: 120), "readers did not finish a first pass: \(loop.report)")
         let before = loop.passes
-        for index in Self.lostVolumes { try FileManager.default.removeItem(atPath: vault.volumes[index]) }
+        for index in Self.lostVolumes { try Self.delete(vault.volumes[index]) }
         // Two full passes by each reader begun after the deletion.
         let finished = loop.waitForPasses(atLeast: before.map { $0 + 2 }, timeout: 180)
         loop.stopAndWait()
@@ -66,6 +66,22 @@ struct LiveFaultTests {
             #expect(data.elementsEqual(file.bytes), "\(file.path) after the degraded remount")
         }
         #expect(errnoOf { mkdir(vault.path("new"), 0o755) } == EROFS)
+    }
+
+    /// `rm -rf` of a volume the daemon may be writing to: a file it creates while the
+    /// directory is being emptied makes that removal fail ("Directory not empty"), so try
+    /// again, as whoever deletes it would.
+    private static func delete(_ volume: String) throws {
+        for _ in 0 ..< 20 {
+            do {
+                try FileManager.default.removeItem(atPath: volume)
+                return
+            } catch {
+                guard FileManager.default.fileExists(atPath: volume) else { return }
+                usleep(50_000)
+            }
+        }
+        try FileManager.default.removeItem(atPath: volume)
     }
 
     private static func writeSynced(_ bytes: [UInt8], to path: String) throws {

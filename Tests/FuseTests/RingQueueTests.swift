@@ -146,6 +146,23 @@ struct RingQueueTests {
         return found
     }
 
+    /// The daemon's threads carry their names into the kernel (`top -H`, perf, /proc), which
+    /// takes at most 15 bytes: a longer name is refused and the thread keeps the binary's.
+    @Test func theDaemonsThreadsAreNamed() throws {
+        let vault = try MountedVault(mount: false)
+        defer { vault.stop() }
+        try vault.mount(options: ["io_uring"])
+        try Data("x".utf8).write(to: URL(fileURLWithPath: vault.path("touch")))  // the rings are up
+        let pid = try #require(vault.daemon?.processIdentifier)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap {
+            try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
+        })
+        for expected in ["sv-ring-0", "sv-ring-0-help", "sv-journal", "sv-signals"] {
+            #expect(names.contains(expected), "\(names.sorted())")
+        }
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+    }
+
     static let batchPolicy = 3  // SCHED_BATCH
 
     /// The threads of `pid` allowed on one CPU only, with their scheduling policy

@@ -26,6 +26,11 @@ int shardvault_unpin_thread_once(void);
 /// (CLinuxShims.c).
 int shardvault_use_batch_scheduling(void);
 
+/// Names the calling thread for the kernel (/proc/.../comm, top -H, perf), cut to the 15
+/// bytes it keeps. Foundation's Thread.name does not reach the kernel on Linux. 0 or -errno
+/// (CLinuxShims.c).
+int shardvault_name_this_thread(const char *name);
+
 /// glibc's POSIX_SPAWN_SETSID: the spawned child calls setsid() (checked in CLinuxShims.c).
 #define SHARDVAULT_POSIX_SPAWN_SETSID 0x80
 #endif

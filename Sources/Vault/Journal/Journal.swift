@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 import VolumePool
 
@@ -64,8 +65,10 @@ final class Journal: @unchecked Sendable {
         self.writeData = writeData
         self.commitInterval = commitInterval
         self.checkpointInterval = checkpointInterval
-        let thread = Thread { [weak self] in self?.runCommitter() }
-        thread.name = "shardvault-journal"
+        let thread = Thread { [weak self] in
+            _ = shardvault_name_this_thread("sv-journal")
+            self?.runCommitter()
+        }
         thread.start()
     }
 
