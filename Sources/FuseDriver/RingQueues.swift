@@ -216,9 +216,10 @@ final class RingWorker: @unchecked Sendable {
             let stored = shardvault_fuse_ring_store_reply(ring, slot, vectors, count)
             if pthread_equal(pthread_self(), owner) != 0 {
                 shardvault_fuse_ring_commit(ring, slot)
-            } else if case let failed = shardvault_fuse_ring_commit_from_elsewhere(ring, slot), failed < 0 {
-                // The request stays unanswered: its caller waits until the mount goes.
-                Self.report("queue \(queue): cannot wake the ring's owner (\(String(cString: strerror(-failed))))")
+            } else {
+                let failed = shardvault_fuse_ring_commit_from_elsewhere(ring, slot)
+                // The request then stays unanswered: its caller waits until the mount goes.
+                if failed < 0 { Self.report("queue \(queue): cannot wake the ring's owner (\(String(cString: strerror(-failed))))") }
             }
             if stored < 0 {
                 errno = Int32(-stored)
