@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include "CLinuxShims.h"
@@ -42,8 +41,6 @@ int shardvault_use_batch_scheduling(void) {
 }
 
 int shardvault_name_this_thread(const char *name) {
-    char shortened[16];
-    strncpy(shortened, name, sizeof shortened - 1);
-    shortened[sizeof shortened - 1] = 0;
-    return prctl(PR_SET_NAME, shortened, 0, 0, 0) == 0 ? 0 : -errno;
+    // The kernel keeps the first 15 bytes of a longer name.
+    return prctl(PR_SET_NAME, name, 0, 0, 0) == 0 ? 0 : -errno;
 }

@@ -24,11 +24,14 @@ final class OpenFile: @unchecked Sendable {
     /// of it were never written (they are then read from the stored block).
     static let maximumIncompleteDirtyBlocks = 32
     var handleCount = 0
-    /// Logical size, including writes not yet flushed (guarded by `lock`).
-    var size: UInt64 { didSet { publishedSize.store(size, ordering: .releasing) } }
-    /// `size`, for getattr and friends without the lock: a read of a cold block holds the
-    /// lock while it waits for the disk, and a stat of the file must not wait with it (nor
-    /// hold up, on a FUSE ring owner, every other request of its CPU).
+    /// Logical size, including writes not yet flushed; changed under `lock`.
+    var size: UInt64 {
+        get { publishedSize.load(ordering: .relaxed) }
+        set { publishedSize.store(newValue, ordering: .releasing) }
+    }
+    /// Where `size` lives, so that getattr and friends read it without the lock: a read of a
+    /// cold block holds the lock while it waits for the disk, and a stat of the file must not
+    /// wait with it (nor hold up, on a FUSE ring owner, every other request of its CPU).
     let publishedSize: Atomic<UInt64>
     /// The content as last recorded in the namespace.
     var content: FileContent
@@ -62,7 +65,6 @@ final class OpenFile: @unchecked Sendable {
 
     init(inode: InodeNumber, size: UInt64, content: FileContent) {
         self.inode = inode
-        self.size = size
         publishedSize = Atomic(size)
         self.content = content
     }
