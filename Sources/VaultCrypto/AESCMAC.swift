@@ -1,51 +1,37 @@
-// AES-CMAC (RFC 4493), the PRF inside AES-SIV's S2V. Built on a plain AES-CBC context
-// because OpenSSL's own CMAC and SIV objects allocate whenever they are reset or copied,
-// while a CBC context can be re-pointed at a zero IV (keeping its key schedule) for free.
+// AES-CMAC (RFC 4493), the PRF inside AES-SIV's S2V, chained in Swift over the AES block
+// function (AESBlockFunction.swift): OpenSSL's own CMAC and SIV objects allocate whenever
+// they are reset or copied, and its CBC context must be re-initialised per message.
 //
 // CMAC is CBC-MAC with the last block changed: XORed with subkey K1 when it is complete,
-// 10*-padded and XORed with K2 otherwise. So one MAC is: reset the IV to zero, run CBC
-// over every block but the last, prepare the last block, run CBC over it; the last
-// ciphertext block is the tag. The CBC output of the earlier blocks is discarded into a
-// small stack buffer, a chunk at a time, so no call allocates.
+// 10*-padded and XORed with K2 otherwise. So one MAC is: start from a zero chaining value,
+// for each block XOR it in and encrypt; the last block is prepared first. The final chaining
+// value is the tag. Everything lives on the stack, so no call allocates.
 
 import CLibCrypto
 import CSodium
 
-/// One AES-CMAC key: its CBC cipher and the subkeys K1 and K2, derived once.
+/// One AES-CMAC key: its AES block cipher and the subkeys K1 and K2, derived once.
 final class AESCMAC: Sendable {
-    static let blockSize = 16
+    static let blockSize = AESBlockFunction.blockSize
 
     private let cipher: FetchedCipher
     private let key: SecureBytes
     /// K1 ‖ K2 (RFC 4493 §2.3), in locked memory like the key they are derived from.
     private let subkeys: SecureBytes
 
-    /// CBC output that is never used still needs somewhere to go; this many bytes of stack.
-    private static let discardChunk = 256
-    private static let zeroBlock = [UInt8](repeating: 0, count: blockSize)
-
     /// `key` is 16, 24 or 32 bytes (AES-128, -192, -256).
     init(key: UnsafeRawBufferPointer) throws(CryptoError) {
-        let name: String
-        switch key.count {
-        case 16: name = "AES-128-CBC"
-        case 24: name = "AES-192-CBC"
-        case 32: name = "AES-256-CBC"
-        default: preconditionFailure("AES-CMAC keys are 16, 24 or 32 bytes, got \(key.count)")
-        }
         CryptoLibraries.ensureReady()
-        let cipher = try FetchedCipher(name)
+        let cipher = try FetchedCipher(AESBlockFunction.cipherName(keyBytes: key.count))
         let subkeys = try SecureBytes(count: 2 * Self.blockSize)
-        let context = try Self.makeContext(cipher: cipher, key: key)
+        let context = try AESBlockFunction.makeContext(cipher: cipher, key: key)
         defer { CipherContextHandle.free(context) }
         try subkeys.withUnsafeMutableBytes { (subkeys) throws(CryptoError) in
             let k1 = subkeys.baseAddress!
             let k2 = k1 + Self.blockSize
-            // L = AES-K(0^128): one CBC block under a zero IV is one plain AES block.
-            try Self.resetChain(context.pointer)
-            try withBytes(of: Self.zeroBlock) { (zero) throws(CryptoError) in
-                try Self.cbc(context.pointer, zero, into: k1)
-            }
+            // L = AES-K(0^128).
+            k1.initializeMemory(as: UInt8.self, repeating: 0, count: Self.blockSize)
+            try AESBlockFunction.encrypt(context.pointer, k1, count: Self.blockSize, into: k1)
             Block128.double(k1)
             k2.copyMemory(from: k1, byteCount: Self.blockSize)
             Block128.double(k2)
@@ -59,7 +45,7 @@ final class AESCMAC: Sendable {
     /// of MACs, one at a time.
     func makeContext() throws(CryptoError) -> CipherContextHandle {
         try key.withUnsafeBytes { (key) throws(CryptoError) -> CipherContextHandle in
-            try Self.makeContext(cipher: cipher, key: key)
+            try AESBlockFunction.makeContext(cipher: cipher, key: key)
         }
     }
 
@@ -77,25 +63,23 @@ final class AESCMAC: Sendable {
         precondition(xorEnd == nil || count >= Self.blockSize, "xorend needs at least one block")
         // The last block starts here (complete or not); an empty message is one padded block.
         let lastStart = count == 0 ? 0 : (count - 1) & ~(Self.blockSize - 1)
-        // Everything before the block preceding the last goes through CBC straight from the
-        // caller's buffer. The rest (at most 32 bytes) is copied, because the xorend may
-        // straddle the last two blocks and the last block needs padding and a subkey.
+        // Blocks before the one preceding the last are chained straight from the caller's
+        // buffer. The rest (at most 32 bytes) is copied, because the xorend may straddle the
+        // last two blocks and the last block needs padding and a subkey.
         let tailStart = max(lastStart - Self.blockSize, 0)
         let tailCount = count - tailStart
         let paddedCount = lastStart - tailStart + Self.blockSize
 
-        try withUnsafeTemporaryAllocation(byteCount: Self.discardChunk + 2 * Self.blockSize, alignment: 16) {
-            (scratch) throws(CryptoError) in
-            let discard = scratch.baseAddress!
-            let tail = discard + Self.discardChunk
-            defer { sodium_memzero(discard, scratch.count) }
+        try withUnsafeTemporaryAllocation(byteCount: 3 * Self.blockSize, alignment: 16) { (scratch) throws(CryptoError) in
+            let chain = scratch.baseAddress!
+            let tail = chain + Self.blockSize
+            defer { sodium_memzero(chain, scratch.count) }
 
-            try Self.resetChain(context)
+            chain.initializeMemory(as: UInt8.self, repeating: 0, count: Self.blockSize)
             var fed = 0
             while fed < tailStart {
-                let piece = min(tailStart - fed, Self.discardChunk)
-                try Self.cbc(context, UnsafeRawBufferPointer(rebasing: message[fed ..< fed + piece]), into: discard)
-                fed += piece
+                try chainBlock(chain, message.baseAddress! + fed, context)
+                fed += Self.blockSize
             }
 
             if tailCount > 0 {
@@ -116,43 +100,20 @@ final class AESCMAC: Sendable {
                     Block128.xor(last, subkeys.baseAddress! + Self.blockSize)
                 }
             }
-            // CBC in place is fine: each output block only overwrites the input block it came from.
-            try Self.cbc(context, UnsafeRawBufferPointer(start: tail, count: paddedCount), into: tail)
-            tag.copyMemory(from: last, byteCount: Self.blockSize)
-        }
-    }
-
-    // MARK: - CBC on OpenSSL
-
-    private static func makeContext(cipher: FetchedCipher, key: UnsafeRawBufferPointer) throws(CryptoError) -> CipherContextHandle {
-        let context = try cipher.makeContext(key: key)
-        // Input is always whole blocks; padding would add a block to every MAC.
-        guard EVP_CIPHER_CTX_set_padding(context.pointer, 0) == 1 else {
-            CipherContextHandle.free(context)
-            throw CryptoLibraries.openSSLFailure("AES-CMAC disable padding")
-        }
-        return context
-    }
-
-    /// Starts a new CBC chain: zero IV, same key (no cipher and no key keeps the schedule).
-    private static func resetChain(_ context: OpaquePointer) throws(CryptoError) {
-        try withBytes(of: zeroBlock) { (iv) throws(CryptoError) in
-            guard EVP_EncryptInit_ex2(context, nil, nil, bytePointer(iv), nil) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-CMAC reset")
+            var block = tail
+            while block <= last {
+                try chainBlock(chain, UnsafeRawPointer(block), context)
+                block += Self.blockSize
             }
+            tag.copyMemory(from: chain, byteCount: Self.blockSize)
         }
     }
 
-    /// CBC-encrypts whole blocks, continuing the context's chain.
-    private static func cbc(_ context: OpaquePointer, _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawPointer) throws(CryptoError) {
-        precondition(input.count % blockSize == 0 && input.count <= Int(Int32.max))
-        guard input.count > 0 else { return }
-        var produced: Int32 = 0
-        guard EVP_EncryptUpdate(context, output.assumingMemoryBound(to: UInt8.self), &produced,
-                                bytePointer(input), Int32(input.count)) == 1,
-              Int(produced) == input.count else {
-            throw CryptoLibraries.openSSLFailure("AES-CMAC block encrypt")
-        }
+    /// One CBC step: chain = AES(chain ⊕ block).
+    @inline(__always)
+    private func chainBlock(_ chain: UnsafeMutableRawPointer, _ block: UnsafeRawPointer, _ context: OpaquePointer) throws(CryptoError) {
+        Block128.xor(chain, block)
+        try AESBlockFunction.encrypt(context, chain, count: Self.blockSize, into: chain)
     }
 }
 

@@ -6,9 +6,9 @@
 //
 // Built from reusable parts rather than OpenSSL's "AES-*-SIV" cipher: that context is
 // single-use, and copying a keyed template per message cost 18 mallocs inside OpenSSL.
-// Here each pooled slot holds an AES-CBC context for CMAC (AESCMAC.swift) and an AES-CTR
-// context, both keyed once; a message only re-initialises IVs, and all scratch is on the
-// stack, so steady-state seal and open do not allocate.
+// Here each pooled slot holds two keyed AES block functions (AESBlockFunction.swift), one
+// for CMAC (AESCMAC.swift) and one for the counter mode below; a message re-initialises
+// nothing, and all scratch is on the stack, so steady-state seal and open do not allocate.
 //
 //   S2V(K1, S1…Sn):  D = CMAC(0^128)                    (fixed per key: computed at init)
 //                    D = dbl(D) ⊕ CMAC(Si)              for each associated-data component
@@ -16,6 +16,7 @@
 //                    T = dbl(D) ⊕ pad(Sn)   otherwise
 //                    V = CMAC(T)
 //   C = AES-CTR(K2, IV = V with bits 31 and 63 cleared, plaintext)
+//       (the 128-bit counter is incremented big-endian, as OpenSSL's CTR mode does)
 
 import CLibCrypto
 import CSodium
@@ -33,8 +34,8 @@ final class AESSIV: Sendable {
     private let zeroTag: SecureBytes
     private let slots: ContextPool<Slot>
 
-    /// OpenSSL takes `int` lengths; longer plaintexts go through CTR in pieces of this size.
-    private static let maximumUpdateLength = 1 << 30
+    /// Counter blocks encrypted per call in CTR mode: a whole name (at most 255 bytes) in one.
+    private static let counterBlocksPerCall = 16
 
     /// One thread's pair of keyed contexts.
     private struct Slot: Sendable {
@@ -48,17 +49,11 @@ final class AESSIV: Sendable {
     }
 
     init(key: UnsafeRawBufferPointer) throws(CryptoError) {
-        let ctrName: String
-        switch key.count {
-        case 32: ctrName = "AES-128-CTR"
-        case 48: ctrName = "AES-192-CTR"
-        case 64: ctrName = "AES-256-CTR"
-        default: preconditionFailure("AES-SIV keys are 32, 48 or 64 bytes, got \(key.count)")
-        }
+        precondition([32, 48, 64].contains(key.count), "AES-SIV keys are 32, 48 or 64 bytes, got \(key.count)")
         CryptoLibraries.ensureReady()
         let half = key.count / 2
         let cmac = try AESCMAC(key: UnsafeRawBufferPointer(rebasing: key[..<half]))
-        let ctrCipher = try FetchedCipher(ctrName)
+        let ctrCipher = try FetchedCipher(AESBlockFunction.cipherName(keyBytes: half))
         let ctrKey = try SecureBytes(copying: UnsafeRawBufferPointer(rebasing: key[half...]))
         let slots = ContextPool<Slot>(release: Slot.free)
         // The first slot is made here, so it both computes the zero tag and is ready in the
@@ -173,34 +168,40 @@ final class AESSIV: Sendable {
 
     /// AES-CTR with the tag as IV, bits 31 and 63 cleared (RFC 5297 §2.6) so that 32- and
     /// 64-bit counter implementations agree with 128-bit ones. Encrypts and decrypts alike.
+    /// The key stream is the AES of successive counter blocks, made a call's worth at a time.
     private func ctr(
         _ input: UnsafeRawBufferPointer,
         tag: UnsafeRawPointer,
         slot: Slot,
         into output: UnsafeMutableRawPointer
     ) throws(CryptoError) {
+        guard !input.isEmpty else { return }
         let context = slot.ctr.pointer
-        try withUnsafeTemporaryAllocation(byteCount: Self.tagSize, alignment: 16) { (iv) throws(CryptoError) in
-            let q = iv.baseAddress!
-            q.copyMemory(from: tag, byteCount: Self.tagSize)
-            // Byte 8 holds bit 63 and byte 12 bit 31, counting from the right of the block.
-            q.storeBytes(of: q.load(fromByteOffset: 8, as: UInt8.self) & 0x7f, toByteOffset: 8, as: UInt8.self)
-            q.storeBytes(of: q.load(fromByteOffset: 12, as: UInt8.self) & 0x7f, toByteOffset: 12, as: UInt8.self)
-            // No cipher and no key: the slot's key schedule stays, only the counter restarts.
-            guard EVP_EncryptInit_ex2(context, nil, nil, q.assumingMemoryBound(to: UInt8.self), nil) == 1 else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV CTR IV")
+        let chunk = Self.counterBlocksPerCall * Self.tagSize
+        // The counter as two big-endian halves; bit 63 and bit 31, counting from the right of
+        // the block, are the top bits of the low half and of its low 32 bits. With its top bit
+        // clear, the low half cannot carry into the high one for any input below 2^67 bytes.
+        let high = tag.loadUnaligned(as: UInt64.self)
+        var low = UInt64(bigEndian: tag.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & ~(1 << 63 | 1 << 31)
+        try withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { (stream) throws(CryptoError) in
+            let keyStream = stream.baseAddress!
+            defer { sodium_memzero(keyStream, chunk) }
+            var done = 0
+            while done < input.count {
+                let piece = min(input.count - done, chunk)
+                let blocks = (piece + Self.tagSize - 1) / Self.tagSize
+                for index in 0 ..< blocks {
+                    keyStream.storeBytes(of: high, toByteOffset: index * Self.tagSize, as: UInt64.self)
+                    keyStream.storeBytes(of: low.bigEndian, toByteOffset: index * Self.tagSize + 8, as: UInt64.self)
+                    low += 1
+                }
+                try AESBlockFunction.encrypt(context, keyStream, count: blocks * Self.tagSize, into: keyStream)
+                for index in 0 ..< piece {
+                    output.storeBytes(of: input[done + index] ^ keyStream.load(fromByteOffset: index, as: UInt8.self),
+                                      toByteOffset: done + index, as: UInt8.self)
+                }
+                done += piece
             }
-        }
-        var done = 0
-        while done < input.count {
-            let piece = min(input.count - done, Self.maximumUpdateLength)
-            var produced: Int32 = 0
-            guard EVP_EncryptUpdate(context, (output + done).assumingMemoryBound(to: UInt8.self), &produced,
-                                    bytePointer(input) + done, Int32(piece)) == 1,
-                  Int(produced) == piece else {
-                throw CryptoLibraries.openSSLFailure("AES-SIV CTR")
-            }
-            done += piece
         }
     }
 
@@ -214,7 +215,7 @@ final class AESSIV: Sendable {
         let mac = try cmac.makeContext()
         do {
             let ctr = try ctrKey.withUnsafeBytes { (key) throws(CryptoError) -> CipherContextHandle in
-                try ctrCipher.makeContext(key: key)
+                try AESBlockFunction.makeContext(cipher: ctrCipher, key: key)
             }
             return Slot(cmac: mac, ctr: ctr)
         } catch {

@@ -33,13 +33,14 @@ public final class NameCipher: Sendable {
         }
     }
 
+    /// The sealed name as an array of its exact length (what a directory keeps). Sealed on
+    /// the stack first: a zero-filled array of the longest length, trimmed afterwards, cost
+    /// more than the AES of a short name.
     public func encrypt(name: String, parent: DirectoryID) throws(CryptoError) -> [UInt8] {
-        var sealed = [UInt8](repeating: 0, count: Self.maximumSealedBytes)
-        let count = try withMutableBytes(of: &sealed) { (out) throws(CryptoError) -> Int in
-            try encrypt(name: name, parent: parent, into: out)
+        try withUnsafeTemporaryAllocation(byteCount: Self.maximumSealedBytes, alignment: 16) { (out) throws(CryptoError) -> [UInt8] in
+            let count = try encrypt(name: name, parent: parent, into: out)
+            return Array(UnsafeRawBufferPointer(rebasing: out[..<count]))
         }
-        sealed.removeSubrange(count...)
-        return sealed
     }
 
     /// Decrypts a sealed name into `output` as UTF-8; returns its length. Throws
