@@ -25,6 +25,7 @@ extension FuseFilesystem {
     }
 
     func getxattr(_ request: fuse_req_t, _ inode: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ size: Int) throws(VaultError) {
+        if let name { try Vault.checkXattrNamespace(name) }
         let value = try vault.getXattr(inode, try KernelName.string(name))
         Self.replySized(request, value, room: size)
     }

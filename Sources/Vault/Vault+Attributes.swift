@@ -39,12 +39,26 @@ extension Vault {
     /// Only user.* attributes are stored; other namespaces (security, trusted, system) are
     /// refused as unsupported, as on filesystems mounted without them.
     static func checkXattrName(_ name: String) throws(VaultError) {
-        guard name.hasPrefix("user."), name.utf8.count > 5 else {
-            throw VaultError(.notSupported, "only user.* extended attributes are supported, not \"\(name)\"")
+        guard name.hasPrefix(storedXattrPrefix), name.utf8.count > storedXattrPrefix.utf8.count else {
+            throw unsupportedXattrNamespace
         }
         guard name.utf8.count <= maximumXattrNameBytes else {
             throw VaultError(.nameTooLong, "attribute name of \(name.utf8.count) bytes exceeds \(maximumXattrNameBytes)")
         }
+    }
+
+    /// The namespace rule of `checkXattrName` on a name as the kernel's C string, checked
+    /// before a String is made of it: the kernel asks every new file for `security.capability`
+    /// before its first write, one request per file of an untar.
+    public static func checkXattrNamespace(_ name: UnsafePointer<CChar>) throws(VaultError) {
+        for (index, byte) in storedXattrPrefix.utf8.enumerated() where UInt8(bitPattern: name[index]) != byte {
+            throw unsupportedXattrNamespace   // a shorter name stops here at its terminating zero
+        }
+    }
+
+    private static let storedXattrPrefix = "user."
+    private static var unsupportedXattrNamespace: VaultError {
+        VaultError(.notSupported, "only user.* extended attributes are supported")
     }
 
     /// statfs: space as plaintext bytes the pool can still take (free space of the volumes

@@ -136,6 +136,12 @@ struct FileTests {
         #expect(names == ["user.colour", "user.size"])
         #expect(removexattr(path, "user.colour") == 0)
         #expect(errnoOf { Int32(getxattr(path, "user.colour", nil, 0)) } == ENODATA)
+        // Other namespaces are refused as unsupported, before the name is decoded: the kernel
+        // asks each new file for security.capability.
+        for name in ["security.capability", "trusted.x", "user.", "use", "u"] {
+            #expect(errnoOf { Int32(getxattr(path, name, nil, 0)) } == EOPNOTSUPP, "\(name)")
+        }
+        #expect(errnoOf { setxattr(path, "security.x", "1", 1, 0) } == EOPNOTSUPP)
     }
 
     @Test func statfsReportsTheVault() throws {
