@@ -96,6 +96,76 @@ import VolumePool
         }
     }
 
+    /// Members are sealed outside the packer's lock, into bytes reserved for them: a second
+    /// writer appends while the first is still sealing, a flush waits for the member being
+    /// sealed, and the pack is written only once that member is in it.
+    @Test func writersSealIntoOnePackAtOnceAndAFlushWaitsForTheMemberBeingSealed() throws {
+        let puts = Mutex<[[UInt8]]>([])
+        let packer = BlockPacker(sealedChunkSize: Self.sealedChunk,
+                                 put: { _, bytes, _ in puts.withLock { $0.append(Array(bytes)) } }, delete: { _ in },
+                                 fillPadding: { $0.initializeMemory(as: UInt8.self, repeating: 0) })
+        let sealing = DispatchSemaphore(value: 0)
+        let mayFinish = DispatchSemaphore(value: 0)
+        let slowWriter = Thread {
+            _ = try? packer.append(byteCount: 100, caching: .bypass) { region in
+                sealing.signal()
+                mayFinish.wait()
+                region.initializeMemory(as: UInt8.self, repeating: 1)
+            }
+        }
+        slowWriter.start()
+        sealing.wait()
+        let second = Mutex<PackLocation?>(nil)
+        let appended = DispatchSemaphore(value: 0)
+        Thread {
+            let location = try? packer.append(byteCount: 50, caching: .bypass) { $0.initializeMemory(as: UInt8.self, repeating: 2) }
+            second.withLock { $0 = location }
+            appended.signal()
+        }.start()
+        let appendedWhileSealing = appended.wait(timeout: .now() + 5) == .success
+        #expect(appendedWhileSealing, "a second writer appends while the first is sealing")
+        #expect(second.withLock { $0?.placement } == .compact(byteOffset: 100), "it follows the bytes reserved for the first")
+
+        let flushed = DispatchSemaphore(value: 0)
+        let flusher = Thread {
+            try? packer.flush()
+            flushed.signal()
+        }
+        flusher.start()
+        #expect(flushed.wait(timeout: .now() + 0.2) == .timedOut, "the flush waits for the member being sealed")
+        #expect(puts.withLock { $0.isEmpty }, "no pack is written with a member half sealed")
+        mayFinish.signal()
+        if !appendedWhileSealing { _ = appended.wait(timeout: .now() + 10) }
+        #expect(flushed.wait(timeout: .now() + 10) == .success)
+        let written = puts.withLock { $0 }
+        #expect(written.count == 1)
+        #expect(written.first.map { Array($0[0 ..< 150]) } == [UInt8](repeating: 1, count: 100) + [UInt8](repeating: 2, count: 50))
+    }
+
+    /// A seal that fails leaves padding where its bytes were reserved, never what it had
+    /// written there, and is no member: a pack holding nothing else is never written.
+    @Test func aFailedSealLeavesPaddingAndNoMember() throws {
+        let puts = Mutex<[[UInt8]]>([])
+        let packer = BlockPacker(sealedChunkSize: Self.sealedChunk,
+                                 put: { _, bytes, _ in puts.withLock { $0.append(Array(bytes)) } }, delete: { _ in },
+                                 fillPadding: { $0.initializeMemory(as: UInt8.self, repeating: 0xEE) })
+        func failingSeal(_ region: UnsafeMutableRawBufferPointer) throws(VaultError) {
+            region.initializeMemory(as: UInt8.self, repeating: 0x55)   // stands for plaintext
+            throw VaultError(.io, "sealing failed")
+        }
+        #expect(throws: VaultError.self) { try packer.append(byteCount: 100, caching: .bypass, seal: failingSeal) }
+        try packer.flush()
+        #expect(puts.withLock { $0.isEmpty }, "a pack whose only member failed is not written")
+
+        _ = try packer.append(byteCount: 10, caching: .bypass) { $0.initializeMemory(as: UInt8.self, repeating: 1) }
+        #expect(throws: VaultError.self) { try packer.append(byteCount: 100, caching: .bypass, seal: failingSeal) }
+        try packer.flush()
+        let written = puts.withLock { $0 }
+        #expect(written.count == 1)
+        #expect(written.first.map { Array($0[0 ..< 10]) } == [UInt8](repeating: 1, count: 10))
+        #expect(written.first.map { !$0.contains(0x55) } == true, "the failed member's bytes became padding")
+    }
+
     @Test func aPackIsDeletedWithItsLastMemberOnly() throws {
         let fixture = try packedFixture()
         let blocks = try (0 ..< 3).map { try fixture.write(blockTestBytes(3000, seed: UInt64($0))) }

@@ -18,9 +18,11 @@ import VolumePool
 /// ciphertext.
 ///
 /// Lifecycle of a pack:
-/// - **open**: blocks are sealed into its buffer (under the lock) until the next would not fit;
+/// - **open**: blocks are sealed into its buffer (each into bytes reserved under the lock) until
+///   the next would not fit;
 /// - **full**: the next block did not fit; the writer that found it full writes it at once
-///   (`writeFullPacks`), and `flush` writes the open one too;
+///   (`writeFullPacks`), or the one that finishes sealing the last member into it, and
+///   `flush` writes the open one too;
 /// - **written**: it is a pool object; only its count of live members is kept.
 /// Until written, a pack's bytes serve reads of its members (`withUnwrittenBytes`). A write
 /// that fails keeps the pack in memory, so the next flush tries again and no byte is lost.
@@ -29,8 +31,11 @@ import VolumePool
 /// the member is durable); a pack whose members all died before it was written is never
 /// written. A pack with some live members keeps all its bytes: packs are not compacted.
 final class BlockPacker: @unchecked Sendable {
-    /// Plaintext bytes of the largest block that is packed (two chunks).
-    static let largestPackedBlock = 64 * 1024
+    /// Plaintext bytes of the largest block that is packed (eight chunks). Not only small
+    /// files: in the kernel subset, the 739 files of 64–256 KiB each took an object of their
+    /// own (six shard files) when only blocks up to 64 KiB were packed, and creating those
+    /// files was half the seal workers' CPU in an untar (docs/BENCHMARKS.md).
+    static let largestPackedBlock = 256 * 1024
     /// Bytes of a pack's buffer (one 2 MiB pool buffer).
     static let packCapacity = 2 << 20
 
@@ -75,23 +80,41 @@ final class BlockPacker: @unchecked Sendable {
     /// block's sealed chunks, and counts the block as a live member. When the open pack has no
     /// room, it is set aside as full (for `writeFullPacks`) and a new one is opened. The pack
     /// skips the page cache only if every member's writer asked to (`caching`).
+    ///
+    /// The sealing runs outside the lock, in the reserved bytes: a member may be 256 KiB, and
+    /// writers sealing into one pack should not wait for each other. A pack is not written
+    /// while a member is being sealed into it; the writer that finishes the last one writes
+    /// it through `writeFullPacks`, as any writer does after appending.
     func append(byteCount: Int, caching: ShardCaching,
                 seal: (UnsafeMutableRawBufferPointer) throws(VaultError) -> Void) throws(VaultError) -> PackLocation {
         precondition(byteCount > 0 && byteCount <= byteCapacity, "a packed block takes 1…\(byteCapacity) bytes")
         lock.lock()
-        defer { lock.unlock() }
         if let current = open, current.usedBytes + byteCount > byteCapacity {
             full.append(current)
             open = nil
         }
         let pack = open ?? startPack()
         let start = pack.usedBytes
-        try seal(UnsafeMutableRawBufferPointer(rebasing: pack.bytes[start ..< start + byteCount]))
-        let location = PackLocation(object: pack.id, placement: .compact(byteOffset: UInt32(start)))
         pack.usedBytes += byteCount
+        pack.membersBeingSealed += 1
         if caching == .keep { pack.caching = .keep }
         liveMembers[pack.id, default: 0] += 1
-        return location
+        lock.unlock()
+
+        let region = UnsafeMutableRawBufferPointer(rebasing: pack.bytes[start ..< start + byteCount])
+        let sealed = Result { () throws(VaultError) in try seal(region) }
+        if case .failure = sealed {
+            // What a failed seal left there (plaintext, maybe) must not reach a volume: the
+            // region becomes padding, which cannot be told from ciphertext.
+            try? fillPadding(region)
+        }
+        lock.lock()
+        pack.membersBeingSealed -= 1
+        if case .failure = sealed { _ = dropMember(of: pack.id) }  // never written while sealing: nothing to delete
+        lock.broadcast()
+        lock.unlock()
+        try sealed.get()
+        return PackLocation(object: pack.id, placement: .compact(byteOffset: UInt32(start)))
     }
 
     /// Writes the packs that filled up (called by writers right after `append`, so a full
@@ -110,6 +133,7 @@ final class BlockPacker: @unchecked Sendable {
             full.append(current)
             open = nil
         }
+        while full.contains(where: { $0.membersBeingSealed > 0 }) { lock.wait() }
         lock.unlock()
         let written = Result { () throws(VaultError) in try write(take(includingFailed: true)) }
         lock.lock()
@@ -147,6 +171,14 @@ final class BlockPacker: @unchecked Sendable {
     /// never written (if being written meanwhile, it is deleted once written).
     func release(_ pack: ObjectID) {
         lock.lock()
+        let deleteNow = dropMember(of: pack)
+        lock.unlock()
+        if deleteNow { delete(pack) }
+    }
+
+    /// Counts one member of `pack` less (under the lock); true when the pack is in the pool
+    /// and now has no member, so the caller deletes it.
+    private func dropMember(of pack: ObjectID) -> Bool {
         let live = liveMembers[pack] ?? 0
         liveMembers[pack] = live > 1 ? live - 1 : nil
         var deleteNow = false
@@ -162,8 +194,7 @@ final class BlockPacker: @unchecked Sendable {
                 if full.count + failed.count < waiting { unwritten[pack] = nil }
             }
         }
-        lock.unlock()
-        if deleteNow { delete(pack) }
+        return deleteNow
     }
 
     /// Packs not in the pool yet (tests and statistics).
@@ -188,8 +219,9 @@ final class BlockPacker: @unchecked Sendable {
     private func take(includingFailed: Bool) -> [UnwrittenPack] {
         lock.lock()
         defer { lock.unlock() }
-        var taken = full
-        full.removeAll()
+        // A pack with a member still being sealed waits for the writer sealing it.
+        var taken = full.filter { $0.membersBeingSealed == 0 }
+        full.removeAll { $0.membersBeingSealed == 0 }
         if includingFailed {
             taken += failed
             failed.removeAll()
@@ -236,10 +268,12 @@ final class UnwrittenPack: @unchecked Sendable {
     private let buffer: PooledBuffer
     let bytes: UnsafeMutableRawBufferPointer
     private let sealedChunkSize: Int
-    /// Bytes appended so far (guarded by the packer's lock).
+    /// Bytes reserved for members so far (guarded by the packer's lock).
     var usedBytes = 0
     /// `.keep` once any member's writer wants its shards cached (guarded by the packer's lock).
     var caching = ShardCaching.bypass
+    /// Members whose bytes are reserved but not yet sealed (guarded by the packer's lock).
+    var membersBeingSealed = 0
 
     init(id: ObjectID, capacity: Int, sealedChunkSize: Int) {
         self.id = id
