@@ -11,6 +11,10 @@ public struct MountOptions: Sendable, Equatable {
     /// same daemon invalidate them at once (KernelCacheNotifier), so longer is only faster.
     public var attributeTimeout = 1.0
     public var entryTimeout = 1.0
+    /// `negative_timeout=S` (libfuse's name): seconds the kernel may remember that a name does
+    /// not exist. The S3 door's creations drop such entries at once too, so the default is the
+    /// entry timeout's; 0 sends every lookup of a missing name to the daemon.
+    public var negativeTimeout = 1.0
     /// max_write: the kernel's biggest single write (DESIGN.md: at least 1 MiB).
     public var maximumWrite = 1 << 20
     /// Extra threads libfuse may start for concurrent requests.
@@ -76,6 +80,7 @@ public struct MountOptions: Sendable, Equatable {
             case ("nosuid", nil), ("nodev", nil): break
             case ("attr_timeout", let value?): attributeTimeout = try Self.seconds(key, value)
             case ("entry_timeout", let value?): entryTimeout = try Self.seconds(key, value)
+            case ("negative_timeout", let value?): negativeTimeout = try Self.seconds(key, value)
             case ("max_threads", let value?):
                 guard let count = Int(value), (1 ... 256).contains(count) else {
                     throw MountOptionError("max_threads must be 1…256, not \(value)")
@@ -99,7 +104,7 @@ public struct MountOptions: Sendable, Equatable {
             case ("ro", _?), ("rw", _?), ("allow_other", _?), ("default_permissions", _?), ("report_init", _?), ("report_requests", _?),
                  ("io_uring", _?), ("noio_uring", _?), ("noexec", _?), ("exec", _?), ("nosuid", _?), ("nodev", _?), ("s3_allow_remote", _?):
                 throw MountOptionError("mount option \(key) takes no value (\(item))")
-            case ("attr_timeout", nil), ("entry_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
+            case ("attr_timeout", nil), ("entry_timeout", nil), ("negative_timeout", nil), ("max_threads", nil), ("uid", nil), ("gid", nil),
                  ("cache_size", nil), ("commit", nil), ("s3", nil), ("s3_domain", nil):
                 throw MountOptionError("mount option \(key) needs a value (\(key)=…)")
             default:

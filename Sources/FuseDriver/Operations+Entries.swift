@@ -16,12 +16,17 @@ extension FuseFilesystem {
     /// The hottest path: with the operation arena on, the kernel's name bytes go straight to
     /// the vault (no String), which seals them into a per-thread buffer.
     func lookup(_ request: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) throws(VaultError) {
-        try refuseIfHidden(parent, name)
         let (inode, attributes): (InodeNumber, NodeAttributes)
-        if fastPaths.operationArena, let name {
-            (inode, attributes) = try vault.lookup(parent, utf8: UnsafeRawBufferPointer(start: name, count: strlen(name)))
-        } else {
-            (inode, attributes) = try vault.lookup(parent, try KernelName.string(name))
+        do {
+            try refuseIfHidden(parent, name)
+            if fastPaths.operationArena, let name {
+                (inode, attributes) = try vault.lookup(parent, utf8: UnsafeRawBufferPointer(start: name, count: strlen(name)))
+            } else {
+                (inode, attributes) = try vault.lookup(parent, try KernelName.string(name))
+            }
+        } catch where error.code == .notFound {
+            replyNoEntry(request)
+            return
         }
         replyEntry(request, inode, attributes)
     }

@@ -23,6 +23,19 @@ extension FuseFilesystem {
         fuse_reply_entry(request, &entry)
     }
 
+    /// ENOENT for a lookup, as a negative entry the kernel keeps for `negative_timeout`: a
+    /// missing name probed again and again (compilers' include paths, Python's imports, git's
+    /// ignore files) then costs one round trip, not one per probe.
+    func replyNoEntry(_ request: fuse_req_t) {
+        guard options.negativeTimeout > 0 else {
+            fuse_reply_err(request, ENOENT)
+            return
+        }
+        var entry = fuse_entry_param()   // inode 0: the name does not exist
+        entry.entry_timeout = options.negativeTimeout
+        fuse_reply_entry(request, &entry)
+    }
+
     func replyAttributes(_ request: fuse_req_t, _ inode: InodeNumber, _ attributes: NodeAttributes) {
         var status = StatConversion.stat(inode, options.reported(attributes))
         fuse_reply_attr(request, &status, options.attributeTimeout)

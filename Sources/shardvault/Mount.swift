@@ -16,7 +16,7 @@ struct Mount: ParsableCommand {
             returns once the mount is live and a daemon serves it in the background (its pid is \
             printed); errors such as a wrong password are reported before that. Options (-o, \
             comma-separated): ro, rw, allow_other, default_permissions, uid=N, gid=N, \
-            cache_size=MiB, attr_timeout=S, entry_timeout=S, max_threads=N, noexec, \
+            cache_size=MiB, attr_timeout=S, entry_timeout=S, negative_timeout=S, max_threads=N, noexec, \
             report_init, report_requests, noio_uring (requests through /dev/fuse only, not the \
             kernel's per-CPU io_uring queues, which are used where the kernel has them), s3=HOST:PORT (the same daemon also serves the vault over S3 there and \
             prints "s3 endpoint: http://HOST:PORT" on stdout; loopback only unless \

@@ -30,6 +30,10 @@ struct MountOptionsTests {
         let options = try parse("ro,allow_other,default_permissions,report_init,report_requests,noexec,nosuid,nodev,attr_timeout=2.5,entry_timeout=0,max_threads=4")
         #expect(options.readOnly && options.allowOther && options.defaultPermissions && options.reportsNegotiation && options.reportsRequests && options.noExec)
         #expect(options.attributeTimeout == 2.5 && options.entryTimeout == 0 && options.maximumThreads == 4)
+        #expect(MountOptions().negativeTimeout == 1 && options.negativeTimeout == 1)
+        #expect(try parse("negative_timeout=0").negativeTimeout == 0)
+        #expect(try parse("negative_timeout=30").negativeTimeout == 30)
+        #expect(refusal("negative_timeout")?.contains("needs a value") == true)
         // Later options win, as with mount(8).
         #expect(try parse("ro,rw").readOnly == false)
         #expect(try parse("noexec,exec").noExec == false)

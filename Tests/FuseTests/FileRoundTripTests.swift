@@ -62,6 +62,30 @@ import Testing
         }
     }
 
+    /// A missing name costs one LOOKUP while the kernel keeps its negative entry
+    /// (`negative_timeout`); with `negative_timeout=0` every probe reaches the daemon. Either
+    /// way a file created through the mount afterwards is there at once.
+    @Test(arguments: [30.0, 0]) func aMissingNameIsLookedUpOncePerNegativeTimeout(_ negativeTimeout: Double) throws {
+        let vault = try MountedVault(mount: false)
+        defer { vault.stop() }
+        try vault.mount(options: ["report_requests", "negative_timeout=\(negativeTimeout)"])
+        let probes = 20
+        var status = stat()
+        for _ in 0 ..< probes {
+            #expect(errnoOf { stat(vault.path("missing.h"), &status) } == ENOENT)
+        }
+        try "x".write(toFile: vault.path("missing.h"), atomically: false, encoding: .utf8)
+        #expect(stat(vault.path("missing.h"), &status) == 0 && status.st_size == 1)
+        #expect(vault.unmountBySignal() == 0, "log: \(vault.log())")
+
+        let lookups = try Self.census(vault.log())["LOOKUP", default: 0]
+        if negativeTimeout > 0 {
+            #expect(lookups <= 2, "the kernel remembered the name was missing: \(lookups) lookups")
+        } else {
+            #expect(lookups >= probes, "every probe asked the daemon: \(lookups) lookups")
+        }
+    }
+
     /// The clock the kernel stamps writes with and the vault stamps new nodes with.
     static func coarseClock() -> timespec {
         var now = timespec()

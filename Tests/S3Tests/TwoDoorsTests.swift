@@ -24,9 +24,10 @@ struct TwoDoorsTests {
         try runCoherenceScript(mountOptions: [])
     }
 
-    /// Kernel caches kept for 30 s: only invalidation can make the checks pass.
+    /// Kernel caches kept for 30 s, those of missing names too: only invalidation can make the
+    /// checks pass (the script looks a name up before S3 creates it).
     @Test func thirtySecondKernelCachesAreInvalidatedByS3Changes() throws {
-        try runCoherenceScript(mountOptions: ["attr_timeout=30", "entry_timeout=30"])
+        try runCoherenceScript(mountOptions: ["attr_timeout=30", "entry_timeout=30", "negative_timeout=30"])
     }
 
     /// SIGTERM unmounts, stops the S3 listener and closes the vault once (exit 0): what was
