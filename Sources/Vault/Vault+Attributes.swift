@@ -1,3 +1,4 @@
+import Glibc
 import VolumePool
 
 /// Extended attributes (the user.* namespace) and filesystem statistics.
@@ -39,7 +40,7 @@ extension Vault {
     /// Only user.* attributes are stored; other namespaces (security, trusted, system) are
     /// refused as unsupported, as on filesystems mounted without them.
     static func checkXattrName(_ name: String) throws(VaultError) {
-        guard name.hasPrefix(storedXattrPrefix), name.utf8.count > storedXattrPrefix.utf8.count else {
+        guard isInStoredNamespace(name.utf8), name.utf8.count > storedXattrPrefix.utf8.count else {
             throw unsupportedXattrNamespace
         }
         guard name.utf8.count <= maximumXattrNameBytes else {
@@ -51,12 +52,14 @@ extension Vault {
     /// before a String is made of it: the kernel asks every new file for `security.capability`
     /// before its first write, one request per file of an untar.
     public static func checkXattrNamespace(_ name: UnsafePointer<CChar>) throws(VaultError) {
-        for (index, byte) in storedXattrPrefix.utf8.enumerated() where UInt8(bitPattern: name[index]) != byte {
-            throw unsupportedXattrNamespace   // a shorter name stops here at its terminating zero
-        }
+        let head = UnsafeRawBufferPointer(start: name, count: strnlen(name, storedXattrPrefix.utf8.count))
+        guard isInStoredNamespace(head) else { throw unsupportedXattrNamespace }
     }
 
     private static let storedXattrPrefix = "user."
+    private static func isInStoredNamespace(_ utf8: some Sequence<UInt8>) -> Bool {
+        utf8.starts(with: storedXattrPrefix.utf8)
+    }
     private static var unsupportedXattrNamespace: VaultError {
         VaultError(.notSupported, "only user.* extended attributes are supported")
     }
